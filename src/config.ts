@@ -1,0 +1,175 @@
+/**
+ * Operator settings: one typed object read from the environment, with defaults fit for
+ * production. Every time constant the run protocol depends on is here, so tests can shrink
+ * them instead of sleeping.
+ *
+ * Durations use Go's notation (`500ms`, `15s`, `1m30s`), like controller-runtime's flags.
+ */
+
+export interface LeaderElectionConfig {
+  /** Off for local runs; the run protocol stays safe without it (architecture.md §3). */
+  enabled: boolean;
+  /** Namespace and name of the coordination.k8s.io/v1 Lease. */
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface OperatorConfig {
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  /** Reconciles running at once per controller (one key is never reconciled concurrently). */
+  workers: number;
+  /** Longest wait before an idle group is reconciled again (a safety net, not the scheduler). */
+  requeueCapMs: number;
+  /** A failed item is not retried sooner than this, even without a failure cool-off. */
+  retryFloorMs: number;
+  /** A claimed run whose pod was never observed may still create it within this time. */
+  createGraceMs: number;
+  /** Per-key retry backoff after reconcile errors: first delay and cap. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  leaderElection: LeaderElectionConfig;
+  /** host:port of the /healthz, /readyz and /metrics server. */
+  httpAddress: string;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** `json` in a cluster, `text` for people; `auto` picks text on a TTY. */
+  logFormat: 'json' | 'text' | 'auto';
+}
+
+/** The environment variable for each setting. */
+export const CONFIG_ENV = {
+  namespaces: 'OAAT_WATCH_NAMESPACES',
+  workers: 'OAAT_WORKERS',
+  requeueCap: 'OAAT_REQUEUE_CAP',
+  retryFloor: 'OAAT_RETRY_FLOOR',
+  createGrace: 'OAAT_CREATE_GRACE',
+  backoffBase: 'OAAT_BACKOFF_BASE',
+  backoffCap: 'OAAT_BACKOFF_CAP',
+  leaderElect: 'OAAT_LEADER_ELECT',
+  leaseNamespace: 'OAAT_LEASE_NAMESPACE',
+  leaseName: 'OAAT_LEASE_NAME',
+  leaseDuration: 'OAAT_LEASE_DURATION',
+  renewDeadline: 'OAAT_RENEW_DEADLINE',
+  retryPeriod: 'OAAT_RETRY_PERIOD',
+  httpAddress: 'OAAT_HTTP_ADDRESS',
+  logLevel: 'OAAT_LOG_LEVEL',
+  logFormat: 'OAAT_LOG_FORMAT',
+} as const;
+
+/** A setting that cannot be used; the message names the variable and quotes the value. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Parses a Go-style duration (`250ms`, `15s`, `1h30m`; no sign, no bare numbers) to milliseconds. */
+export function parseGoDuration(text: string): number {
+  const trimmed = text.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) {
+    throw new Error(`"${text}" is not a duration (examples: 500ms, 15s, 1m30s)`);
+  }
+  let total = 0;
+  for (const [, amount, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
+  }
+  return Math.round(total);
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the settings from `env`, applying defaults; throws ConfigError on any unusable value. */
+export function loadConfig(env: Env): OperatorConfig {
+  const read = new EnvReader(env);
+  const config: OperatorConfig = {
+    namespaces: read.list(CONFIG_ENV.namespaces),
+    workers: read.integer(CONFIG_ENV.workers, 4, 1),
+    requeueCapMs: read.duration(CONFIG_ENV.requeueCap, 60_000),
+    retryFloorMs: read.duration(CONFIG_ENV.retryFloor, 60_000),
+    createGraceMs: read.duration(CONFIG_ENV.createGrace, 60_000),
+    backoffBaseMs: read.duration(CONFIG_ENV.backoffBase, 5),
+    backoffCapMs: read.duration(CONFIG_ENV.backoffCap, 60_000),
+    leaderElection: {
+      enabled: read.boolean(CONFIG_ENV.leaderElect, true),
+      namespace: read.string(CONFIG_ENV.leaseNamespace, 'default'),
+      name: read.string(CONFIG_ENV.leaseName, 'oaat-operator'),
+      leaseDurationMs: read.duration(CONFIG_ENV.leaseDuration, 15_000),
+      renewDeadlineMs: read.duration(CONFIG_ENV.renewDeadline, 10_000),
+      retryPeriodMs: read.duration(CONFIG_ENV.retryPeriod, 2_000),
+    },
+    httpAddress: read.string(CONFIG_ENV.httpAddress, '0.0.0.0:8080'),
+    logLevel: read.choice(CONFIG_ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    logFormat: read.choice(CONFIG_ENV.logFormat, ['json', 'text', 'auto'] as const, 'auto'),
+  };
+  const le = config.leaderElection;
+  if (le.enabled && !(le.leaseDurationMs > le.renewDeadlineMs && le.renewDeadlineMs > le.retryPeriodMs)) {
+    throw new ConfigError(
+      `leader election needs ${CONFIG_ENV.leaseDuration} > ${CONFIG_ENV.renewDeadline} > ${CONFIG_ENV.retryPeriod} ` +
+        `(got ${le.leaseDurationMs} ms, ${le.renewDeadlineMs} ms, ${le.retryPeriodMs} ms)`,
+    );
+  }
+  if (config.backoffBaseMs > config.backoffCapMs) {
+    throw new ConfigError(`${CONFIG_ENV.backoffBase} must not exceed ${CONFIG_ENV.backoffCap}`);
+  }
+  return config;
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  list(name: string): string[] {
+    return (this.raw(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+
+  integer(name: string, fallback: number, min: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) {
+      throw new ConfigError(`${name}="${value}": expected an integer >= ${min}`);
+    }
+    return parsed;
+  }
+
+  duration(name: string, fallbackMs: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallbackMs;
+    let ms: number;
+    try {
+      ms = parseGoDuration(value);
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
+    if (ms <= 0) throw new ConfigError(`${name}="${value}": must be longer than zero`);
+    return ms;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    throw new ConfigError(`${name}="${value}": expected true or false`);
+  }
+
+  choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(`${name}="${value}": expected one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  }
+}

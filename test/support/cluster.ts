@@ -1,0 +1,103 @@
+/**
+ * API access to the run's control plane for tests: typed clients, fresh namespaces, manifest
+ * application. Each test works in a namespace of its own that no other test (or later run on
+ * the same control plane) ever reuses.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { requireControlPlane, type ControlPlaneInfo, type Tier } from './control-plane.js';
+import { waitUntil } from './wait.js';
+
+/** The field manager of every write the test harness makes. */
+export const TEST_FIELD_MANAGER = 'oaat-test';
+
+export class TestCluster {
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly apiextensions: ApiextensionsV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
+  readonly objects: KubernetesObjectApi;
+
+  constructor(readonly info: ControlPlaneInfo) {
+    this.kubeConfig = new KubeConfig();
+    this.kubeConfig.loadFromFile(info.kubeconfig);
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.apiextensions = this.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    this.rbac = this.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(this.kubeConfig);
+  }
+
+  /**
+   * Creates a namespace with a unique name (`<prefix>-<random>`) and returns its name. Names are
+   * never reused: without a controller-manager (T0, T1) a deleted namespace never goes away.
+   */
+  async createNamespace(prefix = 'test'): Promise<string> {
+    const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
+    await this.core.createNamespace({ body: { metadata: { name, labels: { 'oaat.test/namespace': 'true' } } } });
+    return name;
+  }
+
+  /**
+   * Server-side applies every document (objects without a namespace get `namespace` when
+   * given) and returns what the server stored, in order.
+   */
+  async apply(documents: KubernetesObject[], namespace?: string): Promise<KubernetesObject[]> {
+    const stored: KubernetesObject[] = [];
+    for (const document of documents) {
+      const object = structuredClone(document);
+      if (namespace !== undefined && object.metadata !== undefined && object.metadata.namespace === undefined) {
+        object.metadata.namespace = namespace;
+      }
+      stored.push(
+        await this.objects.patch(object, undefined, undefined, TEST_FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      );
+    }
+    return stored;
+  }
+
+  /** Applies a CustomResourceDefinition and waits until the API server serves it. */
+  async installCrd(crd: KubernetesObject): Promise<void> {
+    await this.apply([crd]);
+    const name = crd.metadata?.name ?? '';
+    await waitUntil(
+      () => this.apiextensions.readCustomResourceDefinition({ name }),
+      (stored) => stored.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false,
+      { what: `CRD ${name} to be Established`, timeoutMs: 30_000 },
+    );
+  }
+}
+
+/** Connects to the run's control plane, which must be of `tier` or higher (else throws). */
+export function connectCluster(tier: Tier): TestCluster {
+  return new TestCluster(requireControlPlane(tier));
+}
+
+/** Parses a (multi-document) YAML file or string into Kubernetes objects; empty documents are dropped. */
+export function loadManifests(source: { file: string } | { text: string }): KubernetesObject[] {
+  const text = 'file' in source ? readFileSync(source.file, 'utf8') : source.text;
+  return parseAllDocuments(text)
+    .map((document) => {
+      if (document.errors.length > 0) throw new Error(`invalid YAML: ${document.errors.map((e) => e.message).join('; ')}`);
+      return document.toJS() as KubernetesObject | null;
+    })
+    .filter((object): object is KubernetesObject => object !== null);
+}
+
+/** The HTTP status of a failed API call, or undefined when the error is not an API answer. */
+export function apiStatus(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}

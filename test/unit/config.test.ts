@@ -1,0 +1,93 @@
+import { ConfigError, loadConfig, parseGoDuration } from '../../src/config.js';
+
+describe('parseGoDuration', () => {
+  it.each([
+    ['250ms', 250],
+    ['15s', 15_000],
+    ['1m30s', 90_000],
+    ['1h', 3_600_000],
+    ['1.5s', 1_500],
+    [' 2m ', 120_000],
+  ])('parses %j as %d ms', (text, ms) => {
+    expect(parseGoDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '15', '-5s', '1d', 's', '1 m', '5m garbage'])('rejects %j and quotes it', (text) => {
+    expect(() => parseGoDuration(text)).toThrow(`"${text}" is not a duration`);
+  });
+});
+
+describe('loadConfig', () => {
+  it('has production defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      namespaces: [],
+      workers: 4,
+      requeueCapMs: 60_000,
+      retryFloorMs: 60_000,
+      createGraceMs: 60_000,
+      backoffBaseMs: 5,
+      backoffCapMs: 60_000,
+      leaderElection: {
+        enabled: true,
+        namespace: 'default',
+        name: 'oaat-operator',
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+      },
+      httpAddress: '0.0.0.0:8080',
+      logLevel: 'info',
+      logFormat: 'auto',
+    });
+  });
+
+  it('reads every timing knob tests shrink', () => {
+    const config = loadConfig({
+      OAAT_REQUEUE_CAP: '2s',
+      OAAT_RETRY_FLOOR: '500ms',
+      OAAT_CREATE_GRACE: '3s',
+      OAAT_LEASE_DURATION: '3s',
+      OAAT_RENEW_DEADLINE: '2s',
+      OAAT_RETRY_PERIOD: '200ms',
+      OAAT_BACKOFF_CAP: '1s',
+    });
+    expect(config.requeueCapMs).toBe(2_000);
+    expect(config.retryFloorMs).toBe(500);
+    expect(config.createGraceMs).toBe(3_000);
+    expect(config.backoffCapMs).toBe(1_000);
+    expect(config.leaderElection).toMatchObject({ leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 });
+  });
+
+  it('reads namespaces, workers, switches and choices', () => {
+    const config = loadConfig({
+      OAAT_WATCH_NAMESPACES: ' a, b ,,c',
+      OAAT_WORKERS: '8',
+      OAAT_LEADER_ELECT: 'false',
+      OAAT_LOG_LEVEL: 'debug',
+      OAAT_LOG_FORMAT: 'json',
+    });
+    expect(config.namespaces).toEqual(['a', 'b', 'c']);
+    expect(config.workers).toBe(8);
+    expect(config.leaderElection.enabled).toBe(false);
+    expect(config.logLevel).toBe('debug');
+    expect(config.logFormat).toBe('json');
+  });
+
+  it.each([
+    [{ OAAT_WORKERS: '0' }, 'OAAT_WORKERS="0": expected an integer >= 1'],
+    [{ OAAT_WORKERS: '2.5' }, 'OAAT_WORKERS="2.5": expected an integer >= 1'],
+    [{ OAAT_REQUEUE_CAP: '60' }, 'OAAT_REQUEUE_CAP: "60" is not a duration'],
+    [{ OAAT_RETRY_FLOOR: '0s' }, 'OAAT_RETRY_FLOOR="0s": must be longer than zero'],
+    [{ OAAT_LEADER_ELECT: 'maybe' }, 'OAAT_LEADER_ELECT="maybe": expected true or false'],
+    [{ OAAT_LOG_LEVEL: 'loud' }, 'OAAT_LOG_LEVEL="loud": expected one of error, warn, info, debug'],
+    [{ OAAT_RENEW_DEADLINE: '20s' }, 'leader election needs OAAT_LEASE_DURATION > OAAT_RENEW_DEADLINE > OAAT_RETRY_PERIOD'],
+    [{ OAAT_BACKOFF_BASE: '2m' }, 'OAAT_BACKOFF_BASE must not exceed OAAT_BACKOFF_CAP'],
+  ])('rejects %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts inconsistent lease times when leader election is off', () => {
+    expect(loadConfig({ OAAT_LEADER_ELECT: 'false', OAAT_RENEW_DEADLINE: '1h' }).leaderElection.renewDeadlineMs).toBe(3_600_000);
+  });
+});
