@@ -1,7 +1,9 @@
 // Two projects: `unit` (pure code, no I/O) and `integration` (a real control plane, started
 // once per run by test/support/global-setup.ts at the tier OAAT_TEST_TIER names, default T2).
-// TypeScript is compiled by swc to CommonJS; ESM-only dependencies load through Node 24's
-// require(esm).
+// TypeScript is compiled by swc to CommonJS (relative imports name the .ts files, which tsc
+// rewrites to .js for dist/); ESM-only dependencies load through require(esm), which Jest
+// offers on Node >= 24.9 when vm modules are enabled (the npm scripts pass
+// --experimental-vm-modules).
 const swc = [
   '@swc/jest',
   {
@@ -19,7 +21,6 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   clearMocks: true,
 };
 

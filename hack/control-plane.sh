@@ -200,7 +200,8 @@ start_kwok() {
 
 node_ready() {
   alive kwok || fail_start "kwok exited during start-up (log: $LOGS/kwok.log)" "$LOGS/kwok.log"
-  api "/api/v1/nodes/$NODE_NAME" | grep -q '"type": *"Ready", *"status": *"True"\|"type":"Ready","status":"True"'
+  [[ $("$BIN/kubectl" --kubeconfig "$KC" get node "$NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]
 }
 
 # The reaper stops the control plane once the owner process is gone, however it ended.
@@ -215,7 +216,8 @@ start_reaper() {
 
 write_info() {
   local version; version=$(api /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')
-  local node=null; (( $(tier_level "$TIER") >= 1 )) && node="\"$NODE_NAME\""
+  local node=null
+  if (($(tier_level "$TIER") >= 1)); then node="\"$NODE_NAME\""; fi
   cat >"$STATE/info.json" <<EOF
 {
   "tier": "$TIER",
@@ -224,6 +226,7 @@ write_info() {
   "etcd": "http://127.0.0.1:$EP",
   "kubernetesVersion": "$version",
   "node": $node,
+  "nodePods": $NODE_PODS,
   "binDir": "$BIN",
   "logDir": "$LOGS",
   "auditLog": $([[ ${CP_AUDIT:-0} == 1 ]] && echo "\"$LOGS/audit.log\"" || echo null),
@@ -234,7 +237,7 @@ EOF
     printf 'export KUBECONFIG=%q\n' "$KC"
     printf 'export PATH=%q:"$PATH"\n' "$BIN"
     printf 'export CP_TIER=%q\n' "$TIER"
-    (( $(tier_level "$TIER") >= 1 )) && printf 'export KWOK_NODE=%q\n' "$NODE_NAME"
+    if (($(tier_level "$TIER") >= 1)); then printf 'export KWOK_NODE=%q\n' "$NODE_NAME"; fi
   } >"$STATE/env"
 }
 
@@ -251,7 +254,7 @@ start() {
     die "the control-plane binaries are not available (see the tools.sh message above)"
   rm -rf "$STATE"; mkdir -p "$LOGS"
   trap 'fail_start "start-up interrupted" /dev/null' INT TERM
-  [[ -n ${CP_OWNER_PID:-} ]] && start_reaper "$CP_OWNER_PID"
+  if [[ -n ${CP_OWNER_PID:-} ]]; then start_reaper "$CP_OWNER_PID"; fi
   local t0=$SECONDS
   certs
   start_etcd

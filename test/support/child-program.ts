@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { WaitAborted, waitFor } from './wait.js';
+import { WaitAborted, waitFor } from './wait.ts';
 
 export interface ProgramSpec {
   /** Short name used in messages. */

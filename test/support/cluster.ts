@@ -17,8 +17,8 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { requireControlPlane, type ControlPlaneInfo, type Tier } from './control-plane.js';
-import { waitUntil } from './wait.js';
+import { requireControlPlane, type ControlPlaneInfo, type Tier } from './control-plane.ts';
+import { waitUntil } from './wait.ts';
 
 /** The field manager of every write the test harness makes. */
 export const TEST_FIELD_MANAGER = 'oaat-test';
@@ -67,6 +67,36 @@ export class TestCluster {
       );
     }
     return stored;
+  }
+
+  /**
+   * Creates ServiceAccount `name` in `namespace` and returns a kubeconfig that authenticates as
+   * it with a short-lived bearer token (TokenRequest API). It holds only what RBAC grants it.
+   */
+  async serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig> {
+    await this.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+    const request = await this.core.createNamespacedServiceAccountToken({
+      name,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const token = request.status?.token;
+    if (token === undefined) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+    return this.kubeConfigWithToken(token);
+  }
+
+  /** A kubeconfig for this control plane that authenticates with `token`. */
+  kubeConfigWithToken(token: string): KubeConfig {
+    const kubeConfig = new KubeConfig();
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new Error('the test kubeconfig has no current cluster');
+    kubeConfig.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'token-user', token }],
+      contexts: [{ name: 'token', cluster: cluster.name, user: 'token-user' }],
+      currentContext: 'token',
+    });
+    return kubeConfig;
   }
 
   /** Applies a CustomResourceDefinition and waits until the API server serves it. */

@@ -28,6 +28,8 @@ export interface ControlPlaneInfo {
   kubernetesVersion: string;
   /** The KWOK-managed node (T1 and up), else null. */
   node: string | null;
+  /** Pod capacity of that node (CP_NODE_PODS). */
+  nodePods: number;
   binDir: string;
   logDir: string;
   /** kube-apiserver's audit log when the plane was started with CP_AUDIT=1, else null. */

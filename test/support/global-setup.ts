@@ -9,7 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isTier, readControlPlane, startControlPlane, STATE_ENV } from './control-plane.js';
+import { isTier, readControlPlane, startControlPlane, STATE_ENV } from './control-plane.ts';
 
 export const OWNED_ENV = 'OAAT_TEST_CP_OWNED';
 

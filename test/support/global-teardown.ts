@@ -1,6 +1,6 @@
 /** Jest global teardown: stops the control plane global-setup.ts started (never a reused one). */
-import { STATE_ENV, stopControlPlane } from './control-plane.js';
-import { OWNED_ENV } from './global-setup.js';
+import { STATE_ENV, stopControlPlane } from './control-plane.ts';
+import { OWNED_ENV } from './global-setup.ts';
 
 export default function globalTeardown(): void {
   const stateDir = process.env[STATE_ENV];

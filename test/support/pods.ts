@@ -7,7 +7,7 @@
  *   tells KWOK how and when each one ends (hack/kwok/stages.yaml has the contract).
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { TEST_FIELD_MANAGER } from './cluster.js';
+import { TEST_FIELD_MANAGER } from './cluster.ts';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

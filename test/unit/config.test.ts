@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseGoDuration } from '../../src/config.js';
+import { ConfigError, loadConfig, parseGoDuration } from '../../src/config.ts';
 
 describe('parseGoDuration', () => {
   it.each([

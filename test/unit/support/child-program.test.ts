@@ -1,4 +1,4 @@
-import { ChildProgram } from '../../support/child-program.js';
+import { ChildProgram } from '../../support/child-program.ts';
 
 function program(script: string): ChildProgram {
   return new ChildProgram({ name: 'sample', command: process.execPath, args: ['-e', script] });

@@ -1,4 +1,4 @@
-import { waitFor, WaitAborted, waitUntil } from '../../support/wait.js';
+import { waitFor, WaitAborted, waitUntil } from '../../support/wait.ts';
 
 describe('waitFor', () => {
   it('returns the value once the probe is done', async () => {

@@ -1,0 +1,50 @@
+# Everything runs on the Node 24 that npm installs into node_modules/.bin (never the machine's).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build typecheck lint test test-unit test-integration tools run stop status clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@node -e 'const [major, minor] = process.versions.node.split(".").map(Number); if (major < 22 || (major === 22 && minor < 19)) { console.error(`node $${process.version} is too old (node_modules/.bin/node missing?)`); process.exit(1); }'
+	@touch $@
+
+deps: node_modules/.installed ## install the npm dependencies (Node 24 included)
+
+build: deps ## compile src/ to dist/
+	npm run build
+
+typecheck: deps ## type-check everything (src, tests, benchmarks)
+	npm run typecheck
+
+lint: deps ## eslint, no warnings allowed
+	npm run lint
+
+test-unit: deps ## unit tests (pure code, no control plane)
+	npm run test:unit
+
+tools: ## build the control-plane binaries into the cache (slow once, then instant)
+	hack/tools.sh all
+
+test-integration: deps tools ## integration tests against a local control plane
+	npm run test:integration
+
+test: ## everything CI checks: type check, lint, build, unit and integration tests
+	hack/test-all.sh
+
+run: deps ## start a local control plane (or use the cluster in KUBECONFIG) and show how to use it
+	hack/run.sh
+
+stop: ## stop the local control plane `make run` started
+	CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh stop
+
+status: ## show the local control plane `make run` started
+	CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh status
+
+clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it)
+	rm -rf dist coverage

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make test`: everything CI checks. The control-plane binaries build in the background (a cold
+# cache takes a while) while the npm install, type check, lint, build and unit tests run; the
+# integration tests then wait for them.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH=$PWD/node_modules/.bin:$PATH
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+started=$SECONDS
+
+tools_log=$(mktemp "${TMPDIR:-/tmp}/oaat-tools.XXXXXX.log")
+step "control-plane binaries: hack/tools.sh all (background, log $tools_log)"
+hack/tools.sh all >"$tools_log" 2>&1 &
+tools_pid=$!
+trap 'kill "$tools_pid" 2>/dev/null || true' EXIT
+
+step "npm dependencies"; make --no-print-directory deps
+step "type check"; npm run --silent typecheck
+step "lint"; npm run --silent lint
+step "build"; npm run --silent build
+step "unit tests"; npm run --silent test:unit
+
+step "waiting for the control-plane binaries"
+if ! wait "$tools_pid"; then
+  cat "$tools_log" >&2
+  echo "make test: building the control-plane binaries failed (log: $tools_log)" >&2
+  exit 1
+fi
+cat "$tools_log"
+trap - EXIT
+
+step "integration tests"; npm run --silent test:integration
+step "all checks passed in $((SECONDS - started)) s"
