@@ -38,13 +38,13 @@ test: ## everything CI checks: type check, lint, build, unit and integration tes
 	hack/test-all.sh
 
 run: deps ## start a local control plane (or use the cluster in KUBECONFIG) and show how to use it
-	hack/run.sh
+	@hack/run.sh
 
 stop: ## stop the local control plane `make run` started
-	CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh stop
+	@CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh stop
 
 status: ## show the local control plane `make run` started
-	CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh status
+	@CP_STATE_DIR=$${OAAT_RUN_STATE:-$${TMPDIR:-/tmp}/oaat-run} hack/control-plane.sh status || true
 
 clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it)
 	rm -rf dist coverage

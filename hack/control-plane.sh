@@ -32,8 +32,7 @@ TIER=${CP_TIER:-T2}
 NODE_PODS=${CP_NODE_PODS:-110}
 START_TIMEOUT=${CP_START_TIMEOUT:-120}
 NODE_NAME=kwok-node-0
-# Reverse start order: dependants stop before what they depend on.
-COMPONENTS=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 die() { echo "control-plane: $*" >&2; exit 1; }
 say() { echo "control-plane: $*" >&2; }
@@ -59,12 +58,17 @@ launch() {
   echo "$pid $(start_time_of "$pid")" >"$STATE/$name.pid"
 }
 
-# alive NAME: the recorded process still runs and is the one we started.
+# alive NAME: the recorded process still runs (a zombie does not count) and is the one we
+# started (same start time: a reused pid is never signalled).
 alive() {
-  local f=$STATE/$1.pid pid st
+  local f=$STATE/$1.pid pid st stat
   [[ -f $f ]] || return 1
   read -r pid st <"$f"
-  [[ -n $pid && -d /proc/$pid && $(start_time_of "$pid") == "$st" ]]
+  [[ -n $pid ]] || return 1
+  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) }   # fields after "pid (comm) "
+  local fields; read -ra fields <<<"$stat"
+  [[ ${fields[0]} != Z && ${fields[19]} == "$st" ]]
 }
 
 # wait_ready NAME SECONDS CMD...: polls CMD until it succeeds; fails with the log path when the
@@ -271,33 +275,47 @@ ports_of() { [[ -f $STATE/$1.ports ]] && cat "$STATE/$1.ports"; }
 
 port_bound() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-stop_one() {
-  local name=$1 pid st
-  [[ -f $STATE/$name.pid ]] || return 0
-  read -r pid st <"$STATE/$name.pid"
-  if alive "$name"; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do alive "$name" || break; sleep 0.1; done
-    if alive "$name"; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi
-    for ((i = 0; i < 50; i++)); do alive "$name" || break; sleep 0.1; done
-  fi
-  # The process group may hold children that outlived the leader.
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  local p
-  for p in $(ports_of "$name"); do
-    for ((i = 0; i < 50; i++)); do port_bound "$p" || break; sleep 0.1; done
-    port_bound "$p" && say "warning: port $p of $name is still bound"
+# signal_group NAME SIGNAL: signals the process group of a component we started and that runs.
+signal_group() {
+  local pid st
+  alive "$1" || return 0
+  read -r pid st <"$STATE/$1.pid"
+  kill "-$2" -- "-$pid" 2>/dev/null || kill "-$2" "$pid" 2>/dev/null || true
+}
+
+# wait_gone SECONDS NAMES...: waits until none of the components runs; returns 1 on timeout.
+wait_gone() {
+  local end=$((SECONDS + $1)) n; shift
+  for n in "$@"; do
+    while alive "$n"; do ((SECONDS < end)) || return 1; sleep 0.1; done
   done
-  rm -f "$STATE/$name.pid"
+}
+
+# stop_components NAMES...: stops them together: SIGTERM, then SIGKILL for whatever still runs
+# after 15 s. Returns once their ports are free.
+stop_components() {
+  local n p i
+  for n in "$@"; do signal_group "$n" TERM; done
+  if ! wait_gone 15 "$@"; then
+    for n in "$@"; do signal_group "$n" KILL; done
+    wait_gone 5 "$@" || say "warning: some processes did not exit; see $STATE/*.pid"
+  fi
+  for n in "$@"; do
+    for p in $(ports_of "$n"); do
+      for ((i = 0; i < 50; i++)); do port_bound "$p" || break; sleep 0.1; done
+      if port_bound "$p"; then say "warning: port $p of $n is still bound"; fi
+    done
+    rm -f "$STATE/$n.pid"
+  done
 }
 
 stop() {
   trap - ERR INT TERM
   [[ -d $STATE ]] || return 0
-  [[ ${CP_REAPING:-0} == 1 ]] || stop_one reaper
-  local c
-  for c in "${COMPONENTS[@]}"; do stop_one "$c"; done
+  [[ ${CP_REAPING:-0} == 1 ]] || stop_components reaper
+  # kube-apiserver shuts down in ~3 s with etcd up, but takes ~15 s once etcd is gone.
+  stop_components kwok kube-scheduler kube-controller-manager kube-apiserver
+  stop_components etcd
   if [[ -f $STATE/etcd-data-dir ]]; then
     local d; d=$(<"$STATE/etcd-data-dir")
     [[ $d == /dev/shm/oaat-etcd.* || $d == "$STATE/etcd" ]] && rm -rf "$d"
@@ -339,12 +357,16 @@ case $cmd in
   status) status ;;
   run)
     [[ $# -gt 0 ]] || die "run needs a command: hack/control-plane.sh run -- CMD"
-    CP_OWNER_PID=${CP_OWNER_PID:-$$}
+    CP_OWNER_PID=${CP_OWNER_PID:-$$}   # even a SIGKILL of this script stops the plane
     start
     trap 'stop' EXIT
+    # shellcheck disable=SC1091
+    (source "$STATE/env" && exec "$@") &
+    child=$!
+    trap 'kill -TERM "$child" 2>/dev/null || true; stop' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    # shellcheck disable=SC1091
-    (source "$STATE/env" && "$@") ;;
+    rc=0; wait "$child" || rc=$?
+    exit "$rc" ;;
   *) echo "usage: $0 start|stop|status [--tier T0|T1|T2] | run [--tier T] -- CMD" >&2; exit 2 ;;
 esac

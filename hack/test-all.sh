@@ -19,7 +19,8 @@ step "npm dependencies"; make --no-print-directory deps
 step "type check"; npm run --silent typecheck
 step "lint"; npm run --silent lint
 step "build"; npm run --silent build
-step "unit tests"; npm run --silent test:unit
+results=$(mktemp -d "${TMPDIR:-/tmp}/oaat-results.XXXXXX")
+step "unit tests"; npm run --silent test:unit -- --json --outputFile="$results/unit.json"
 
 step "waiting for the control-plane binaries"
 if ! wait "$tools_pid"; then
@@ -30,5 +31,16 @@ fi
 cat "$tools_log"
 trap - EXIT
 
-step "integration tests"; npm run --silent test:integration
+step "integration tests"; npm run --silent test:integration -- --json --outputFile="$results/integration.json"
 step "all checks passed in $((SECONDS - started)) s"
+# One closing line for every test runner together.
+node -e '
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of process.argv.slice(1)) {
+    const r = require(file);
+    totals.passed += r.numPassedTests; totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+' "$results/unit.json" "$results/integration.json"
+rm -rf "$results"

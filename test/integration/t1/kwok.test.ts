@@ -78,14 +78,14 @@ it.each([
   try {
     await cluster.core.deleteNamespacedPod({ namespace, name: 'doomed' });
     await watch.next((e) => e.type === 'DELETED', 'the pod to be removed');
-    const terminalIndex = watch.events.findIndex((e) => terminal(e.object as V1Pod));
+    const terminalIndex = watch.events.findIndex((e) => terminal(e.object));
     const deletedIndex = watch.events.findIndex((e) => e.type === 'DELETED');
     expect(terminalIndex).toBeGreaterThanOrEqual(0);
     expect(terminalIndex).toBeLessThan(deletedIndex);
-    const last = watch.events[terminalIndex]?.object as V1Pod;
-    expect(last.metadata?.deletionTimestamp).toBeDefined();
-    expect(last.status?.phase).toBe(phase);
-    expect(exitCodeOf(last)).toBe(code);
+    const last: V1Pod | undefined = watch.events[terminalIndex]?.object;
+    expect(last?.metadata?.deletionTimestamp).toBeDefined();
+    expect(last?.status?.phase).toBe(phase);
+    expect(last && exitCodeOf(last)).toBe(code);
   } finally {
     watch.stop();
   }

@@ -47,12 +47,9 @@ it('schedules an unbound pod onto the fake node, where it runs', async () => {
 it('garbage-collects a pod when its owner is deleted', async () => {
   const owner = await cluster.core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'owner' } } });
   const pod = podManifest({ name: 'owned', nodeName: cluster.info.node ?? '' });
-  pod.metadata = {
-    ...pod.metadata,
-    ownerReferences: [
-      { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true },
-    ],
-  };
+  (pod.metadata ??= {}).ownerReferences = [
+    { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true },
+  ];
   await cluster.core.createNamespacedPod({ namespace, body: pod });
   await cluster.core.deleteNamespacedConfigMap({ namespace, name: 'owner' });
   await gone(() => cluster.core.readNamespacedPod({ namespace, name: 'owned' }), 'the owned pod to be garbage-collected');
