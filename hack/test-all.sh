@@ -28,7 +28,7 @@ if ! wait "$tools_pid"; then
   echo "make test: building the control-plane binaries failed (log: $tools_log)" >&2
   exit 1
 fi
-cat "$tools_log"
+cat "$tools_log"; rm -f "$tools_log"
 trap - EXIT
 
 step "integration tests"; npm run --silent test:integration -- --json --outputFile="$results/integration.json"
