@@ -18,6 +18,8 @@ export default defineConfig(
       // client-node's models are generated classes holding plain data; object literals are
       // how its own documentation builds them.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
+      // An interface method an implementation has no use for keeps its parameter as `_name`.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
   {

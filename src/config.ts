@@ -32,6 +32,9 @@ export interface OperatorConfig {
   backoffBaseMs: number;
   backoffCapMs: number;
   leaderElection: LeaderElectionConfig;
+  /** Client-side limit of API requests (watches excluded): sustained rate and burst. */
+  clientQps: number;
+  clientBurst: number;
   /** host:port of the /healthz, /readyz and /metrics server. */
   httpAddress: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -54,6 +57,8 @@ export const CONFIG_ENV = {
   leaseDuration: 'OAAT_LEASE_DURATION',
   renewDeadline: 'OAAT_RENEW_DEADLINE',
   retryPeriod: 'OAAT_RETRY_PERIOD',
+  clientQps: 'OAAT_CLIENT_QPS',
+  clientBurst: 'OAAT_CLIENT_BURST',
   httpAddress: 'OAAT_HTTP_ADDRESS',
   logLevel: 'OAAT_LOG_LEVEL',
   logFormat: 'OAAT_LOG_FORMAT',
@@ -100,6 +105,8 @@ export function loadConfig(env: Env): OperatorConfig {
       renewDeadlineMs: read.duration(CONFIG_ENV.renewDeadline, 10_000),
       retryPeriodMs: read.duration(CONFIG_ENV.retryPeriod, 2_000),
     },
+    clientQps: read.integer(CONFIG_ENV.clientQps, 50, 1),
+    clientBurst: read.integer(CONFIG_ENV.clientBurst, 100, 1),
     httpAddress: read.string(CONFIG_ENV.httpAddress, '0.0.0.0:8080'),
     logLevel: read.choice(CONFIG_ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: read.choice(CONFIG_ENV.logFormat, ['json', 'text', 'auto'] as const, 'auto'),

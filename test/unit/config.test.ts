@@ -35,6 +35,8 @@ describe('loadConfig', () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 2_000,
       },
+      clientQps: 50,
+      clientBurst: 100,
       httpAddress: '0.0.0.0:8080',
       logLevel: 'info',
       logFormat: 'auto',

@@ -1,0 +1,40 @@
+/**
+ * The operator process: settings from the environment, the cluster from the kubeconfig (or the
+ * in-cluster service account), the container, and the manager run until SIGTERM/SIGINT.
+ * Exit codes: 0 after a clean stop, 1 when leadership was lost or the caches never synced,
+ * 2 for unusable settings.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, loadConfig } from './config.ts';
+import { buildContainer, TOKENS, type ControllerRegistration } from './container.ts';
+import type { Logger } from './runtime/logger.ts';
+import type { Manager } from './runtime/manager.ts';
+
+export async function runOperator(register: ControllerRegistration): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`oaat-operator: ${error.message}\n`);
+    return 2;
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const container = buildContainer(config, kubeConfig, register);
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const manager = container.get<Manager>(TOKENS.Manager);
+
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info('received signal; stopping', { signal });
+    stop.abort();
+    // If shutdown hangs anyway, exit before the kubelet's SIGKILL would.
+    setTimeout(() => process.exit(1), 35_000).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  logger.info('starting', { namespaces: config.namespaces.length > 0 ? config.namespaces : 'all', leaderElection: config.leaderElection.enabled });
+  const outcome = await manager.run(stop.signal);
+  return outcome === 'stopped' ? 0 : 1;
+}

@@ -1,0 +1,363 @@
+/**
+ * A small Kubernetes REST client for controllers: typed by the caller, one code path for every
+ * resource (built-in or custom), with the behaviour a controller needs from its client:
+ *
+ * - every non-watch request has a timeout (default 30 s), so one slow call never stalls a worker;
+ * - a client-side token bucket (QPS and burst) spreads bursts of writes;
+ * - 429 Too Many Requests is retried after the server's Retry-After (the request was not
+ *   processed, so any verb may be retried);
+ * - merge patches and `/status` writes carry the right content type and, when asked, a
+ *   resourceVersion precondition; a refused precondition surfaces as {@link ConflictError};
+ * - errors are {@link ApiError}s with the HTTP status and the `Status` reason.
+ *
+ * Authentication and TLS come from a client-node KubeConfig (client certificates, tokens,
+ * exec plugins, in-cluster service accounts), so the client works wherever kubectl does.
+ */
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { request, type Dispatcher } from 'undici';
+import { ApiError, ConflictError } from './api-error.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+/** Where a kind of object lives in the API. */
+export interface ResourceType {
+  /** `v1` for the core group, else `group/version`. */
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** The lower-case plural in URLs: `pods`, `oaatgroups`. */
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+/** The path of a collection (no name) or object, optionally of its subresource. */
+export function resourcePath(type: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  const base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;
+  const scope = type.namespaced && namespace !== undefined && namespace !== '' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  let path = `${base}${scope}/${type.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource !== undefined) path += `/${subresource}`;
+  return path;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continueToken?: string;
+  /** `''` (default) reads from etcd (consistent); `'0'` allows any cached state. */
+  resourceVersion?: string;
+}
+
+export interface ObjectList<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion: string;
+  /** The server ends the watch after this long (a clean close, not an error). */
+  timeoutSeconds: number;
+  allowWatchBookmarks?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent<T> {
+  type: WatchEventType;
+  /** The object; for ERROR, a `Status` (`code` 410 means the resourceVersion is too old). */
+  object: T;
+}
+
+export interface DeleteOptions {
+  /** Delete only if the object still has this uid (it was not replaced meanwhile). */
+  uid?: string;
+  resourceVersion?: string;
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+}
+
+export interface PatchOptions {
+  subresource?: 'status';
+  /** Refuse the write (409, {@link ConflictError}) unless the object still has this resourceVersion. */
+  resourceVersion?: string;
+}
+
+export interface ClientOptions {
+  kubeConfig: KubeConfig;
+  /** Per-request timeout of non-watch requests (ms); default 30 s. */
+  requestTimeoutMs?: number;
+  /** Client-side limit shared by all requests except watches; none when omitted. */
+  rateLimiter?: RateLimiter<string>;
+  /** How often a 429 is retried before it is returned as an error; default 5. */
+  maxRetriesOn429?: number;
+  /** Recorded by the API server as the manager of the fields this client writes. */
+  fieldManager?: string;
+  userAgent?: string;
+  /** Registers `rest_client_requests_total` and `rest_client_request_duration_seconds` here. */
+  registry?: Registry;
+}
+
+const JSON_TYPE = 'application/json';
+const MERGE_PATCH = 'application/merge-patch+json';
+
+interface Call {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+}
+
+export class KubeClient {
+  private readonly server: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetriesOn429: number;
+  private readonly requests?: Counter<'code' | 'method'>;
+  private readonly latency?: Histogram<'verb'>;
+
+  constructor(private readonly options: ClientOptions) {
+    const cluster = options.kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.maxRetriesOn429 = options.maxRetriesOn429 ?? 5;
+    if (options.registry) {
+      this.requests = new Counter({
+        name: 'rest_client_requests_total',
+        help: 'Number of HTTP requests to the API server, by status code and method.',
+        labelNames: ['code', 'method'],
+        registers: [options.registry],
+      });
+      this.latency = new Histogram({
+        name: 'rest_client_request_duration_seconds',
+        help: 'Latency of API server requests (watches excluded), by verb.',
+        labelNames: ['verb'],
+        buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+        registers: [options.registry],
+      });
+    }
+  }
+
+  get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
+    return this.call<T>({ method: HttpMethod.GET, path: resourcePath(type, namespace, name) });
+  }
+
+  list<T extends KubernetesObject>(type: ResourceType, options: ListOptions = {}): Promise<ObjectList<T>> {
+    return this.call<ObjectList<T>>({
+      method: HttpMethod.GET,
+      path: resourcePath(type, options.namespace),
+      query: {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit,
+        continue: options.continueToken,
+        resourceVersion: options.resourceVersion,
+      },
+    });
+  }
+
+  /** Creates `object` in its `metadata.namespace`; `dryRun` validates and admits without storing. */
+  create<T extends KubernetesObject>(type: ResourceType, object: T, options: { dryRun?: boolean } = {}): Promise<T> {
+    return this.call<T>({
+      method: HttpMethod.POST,
+      path: resourcePath(type, object.metadata?.namespace),
+      query: { fieldManager: this.options.fieldManager, dryRun: options.dryRun === true ? 'All' : undefined },
+      body: object,
+      contentType: JSON_TYPE,
+    });
+  }
+
+  /** Replaces the object (PUT); its `metadata.resourceVersion`, when set, is the precondition. */
+  update<T extends KubernetesObject>(type: ResourceType, object: T): Promise<T> {
+    return this.call<T>({
+      method: HttpMethod.PUT,
+      path: resourcePath(type, object.metadata?.namespace, object.metadata?.name ?? ''),
+      query: { fieldManager: this.options.fieldManager },
+      body: object,
+      contentType: JSON_TYPE,
+    });
+  }
+
+  /** JSON merge patch (RFC 7386) of the object or its status subresource. */
+  patch<T extends KubernetesObject>(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    let body = patch;
+    if (options.resourceVersion !== undefined) {
+      const metadata = (patch.metadata ?? {}) as Record<string, unknown>;
+      body = { ...patch, metadata: { ...metadata, resourceVersion: options.resourceVersion } };
+    }
+    return this.call<T>({
+      method: HttpMethod.PATCH,
+      path: resourcePath(type, namespace, name, options.subresource),
+      query: { fieldManager: this.options.fieldManager },
+      body,
+      contentType: MERGE_PATCH,
+    });
+  }
+
+  async delete(type: ResourceType, namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
+    const preconditions =
+      options.uid !== undefined || options.resourceVersion !== undefined
+        ? { uid: options.uid, resourceVersion: options.resourceVersion }
+        : undefined;
+    await this.call<unknown>({
+      method: HttpMethod.DELETE,
+      path: resourcePath(type, namespace, name),
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        preconditions,
+        gracePeriodSeconds: options.gracePeriodSeconds,
+        propagationPolicy: options.propagationPolicy,
+      },
+      contentType: JSON_TYPE,
+    });
+  }
+
+  /**
+   * Streams watch events until the server ends the watch (after `timeoutSeconds`), the
+   * connection fails (the iterator throws an {@link ApiError}), or `signal` aborts it (the
+   * iterator ends). A watch that cannot start throws; 410 Gone means `resourceVersion` is too
+   * old and the caller must list again.
+   */
+  async *watch<T>(type: ResourceType, options: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const path = resourcePath(type, options.namespace);
+    const url = this.url(path, {
+      watch: 'true',
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: options.timeoutSeconds,
+      allowWatchBookmarks: options.allowWatchBookmarks ?? true,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+    });
+    const { headers, dispatcher } = await this.authenticate(url, HttpMethod.GET);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        headers: { ...headers, accept: JSON_TYPE },
+        dispatcher,
+        signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: 0,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.transportError('WATCH', path, error);
+    }
+    this.requests?.inc({ code: String(response.statusCode), method: 'WATCH' });
+    if (response.statusCode !== 200) throw await this.statusError('WATCH', path, response);
+    const lines = createInterface({ input: response.body, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line === '') continue;
+        yield JSON.parse(line) as WatchEvent<T>;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.transportError('WATCH', path, error);
+    } finally {
+      lines.close();
+      response.body.destroy();
+    }
+  }
+
+  private async call<T>(call: Call): Promise<T> {
+    const url = this.url(call.path, call.query);
+    for (let attempt = 0; ; attempt++) {
+      if (this.options.rateLimiter) {
+        const wait = this.options.rateLimiter.when('');
+        if (wait > 0) await sleep(wait);
+      }
+      const started = performance.now();
+      const { headers, dispatcher } = await this.authenticate(url, call.method);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          method: call.method,
+          headers: {
+            ...headers,
+            accept: JSON_TYPE,
+            ...(call.contentType !== undefined && { 'content-type': call.contentType }),
+            ...(this.options.userAgent !== undefined && { 'user-agent': this.options.userAgent }),
+          },
+          ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
+          dispatcher,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        this.observe(call.method, 0, started);
+        throw this.transportError(call.method, call.path, error);
+      }
+      this.observe(call.method, response.statusCode, started);
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        return (await response.body.json()) as T;
+      }
+      const error = await this.statusError(call.method, call.path, response);
+      if (response.statusCode === 429 && attempt < this.maxRetriesOn429) {
+        await sleep(error.retryAfterMs ?? 1_000);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(key, String(value));
+    }
+    const search = params.toString();
+    return `${this.server}${path}${search === '' ? '' : `?${search}`}`;
+  }
+
+  private async authenticate(url: string, method: HttpMethod): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }> {
+    const context = new RequestContext(url, method);
+    await this.options.kubeConfig.applySecurityAuthentication(context);
+    const dispatcher = context.getDispatcher();
+    if (dispatcher === undefined) throw new Error('the kubeconfig gave no HTTP dispatcher for this cluster');
+    return { headers: context.getHeaders(), dispatcher };
+  }
+
+  private observe(method: string, status: number, started: number): void {
+    this.requests?.inc({ code: String(status), method });
+    this.latency?.observe({ verb: method }, (performance.now() - started) / 1000);
+  }
+
+  private async statusError(method: string, path: string, response: Dispatcher.ResponseData): Promise<ApiError> {
+    const text = await response.body.text().catch(() => '');
+    let reason = '';
+    let message = text.slice(0, 500);
+    try {
+      const status = JSON.parse(text) as { reason?: string; message?: string };
+      reason = status.reason ?? '';
+      message = status.message ?? message;
+    } catch {
+      // not a Status object: keep the raw text
+    }
+    const retryAfter = Number(response.headers['retry-after']);
+    const retryAfterMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
+    const summary = `${method} ${path}: ${String(response.statusCode)} ${reason} ${message}`.replace(/\s+/g, ' ').trim();
+    if (response.statusCode === 409 && reason === 'Conflict') {
+      return new ConflictError(summary, 409, reason, retryAfterMs);
+    }
+    return new ApiError(summary, response.statusCode, reason, retryAfterMs);
+  }
+
+  private transportError(method: string, path: string, error: unknown): ApiError {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const timedOut = cause.name === 'TimeoutError';
+    return new ApiError(`${method} ${path}: ${timedOut ? 'timed out' : cause.message}`, 0, timedOut ? 'Timeout' : '', undefined, { cause });
+  }
+}

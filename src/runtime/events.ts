@@ -1,0 +1,127 @@
+/**
+ * Kubernetes Events about objects, as `kubectl describe` shows them, written so that a
+ * reconcile loop cannot flood the cluster: repeats of the same event (same object, type,
+ * reason and message) within the aggregation window update one Event's `count` and
+ * `lastTimestamp` instead of creating new Events (client-go's EventCorrelator does the same).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { isNotFound } from './api-error.ts';
+import type { KubeClient, ResourceType } from './client.ts';
+import { errorMeta, type Logger } from './logger.ts';
+
+export const EVENTS: ResourceType = { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true };
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Records Events. Never throws and never makes the caller wait: writes happen in the background. */
+export interface EventRecorder {
+  record(object: KubernetesObject, type: EventType, reason: string, message: string): void;
+}
+
+export interface ApiEventRecorderOptions {
+  client: KubeClient;
+  /** `source.component` / `reportingComponent`, e.g. `oaat-operator`. */
+  component: string;
+  logger: Logger;
+  /** Repeats within this window are aggregated; default 10 minutes. */
+  windowMs?: number;
+  /** Aggregation entries kept (least recently used dropped first); default 4096. */
+  maxEntries?: number;
+}
+
+interface Aggregate {
+  namespace: string;
+  name: string;
+  count: number;
+  firstTimestamp: string;
+  lastSeenMs: number;
+}
+
+export class ApiEventRecorder implements EventRecorder {
+  private readonly aggregates = new Map<string, Aggregate>();
+  /** Writes for one aggregation key run one after another, so a repeat never races its create. */
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly instance = hostname();
+
+  constructor(private readonly options: ApiEventRecorderOptions) {}
+
+  record(object: KubernetesObject, type: EventType, reason: string, message: string): void {
+    const uid = object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const key = [uid, type, reason, message].join('\u0000');
+    const previous = this.pending.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.write(key, object, type, reason, message))
+      .catch((error: unknown) => {
+        this.options.logger.warn('could not write Event', { reason, ...errorMeta(error) });
+      })
+      .finally(() => {
+        if (this.pending.get(key) === next) this.pending.delete(key);
+      });
+    this.pending.set(key, next);
+  }
+
+  /** Resolves once every Event recorded so far has been written (or failed). */
+  async flush(): Promise<void> {
+    await Promise.all(this.pending.values());
+  }
+
+  private async write(key: string, object: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+    const now = Date.now();
+    const windowMs = this.options.windowMs ?? 600_000;
+    const aggregate = this.aggregates.get(key);
+    if (aggregate !== undefined && now - aggregate.lastSeenMs <= windowMs) {
+      aggregate.count++;
+      aggregate.lastSeenMs = now;
+      this.touch(key, aggregate);
+      try {
+        await this.options.client.patch(EVENTS, aggregate.namespace, aggregate.name, {
+          count: aggregate.count,
+          lastTimestamp: new Date(now).toISOString(),
+        });
+        return;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        // The Event expired (Events live one hour by default): start a new one.
+      }
+    }
+    const namespace = object.metadata?.namespace ?? 'default';
+    const timestamp = new Date(now).toISOString();
+    const name = `${object.metadata?.name ?? 'object'}.${now.toString(16)}${randomBytes(2).toString('hex')}`;
+    await this.options.client.create(EVENTS, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { namespace, name },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        namespace: object.metadata?.namespace,
+        name: object.metadata?.name,
+        uid: object.metadata?.uid,
+        resourceVersion: object.metadata?.resourceVersion,
+      },
+      type,
+      reason,
+      message,
+      source: { component: this.options.component, host: this.instance },
+      reportingComponent: this.options.component,
+      reportingInstance: this.instance,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      count: 1,
+    } as KubernetesObject);
+    this.touch(key, { namespace, name, count: 1, firstTimestamp: timestamp, lastSeenMs: now });
+  }
+
+  private touch(key: string, aggregate: Aggregate): void {
+    this.aggregates.delete(key);
+    this.aggregates.set(key, aggregate);
+    const max = this.options.maxEntries ?? 4096;
+    while (this.aggregates.size > max) {
+      const oldest = this.aggregates.keys().next().value;
+      if (oldest === undefined) break;
+      this.aggregates.delete(oldest);
+    }
+  }
+}

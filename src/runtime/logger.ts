@@ -1,0 +1,21 @@
+/**
+ * The logging interface the runtime writes to: structured messages with metadata, and child
+ * loggers that add fields (controller, object key) to every line. winston's Logger satisfies
+ * it; the composition root decides the implementation.
+ */
+export type LogMeta = Record<string, unknown>;
+
+export interface Logger {
+  error(message: string, meta?: LogMeta): unknown;
+  warn(message: string, meta?: LogMeta): unknown;
+  info(message: string, meta?: LogMeta): unknown;
+  debug(message: string, meta?: LogMeta): unknown;
+  /** A logger that adds `meta` to every line it writes. */
+  child(meta: LogMeta): Logger;
+}
+
+/** The message and stack of anything thrown, for log metadata. */
+export function errorMeta(error: unknown): LogMeta {
+  if (error instanceof Error) return { error: error.message, ...(error.stack !== undefined && { stack: error.stack }) };
+  return { error: String(error) };
+}
