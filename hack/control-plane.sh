@@ -8,7 +8,9 @@
 # Tiers: T0 = etcd + kube-apiserver; T1 = T0 + KWOK with one fake node (kwok-node-0);
 #        T2 = T1 + kube-scheduler + kube-controller-manager (the default).
 #
-# Every component listens on 127.0.0.1 on a random free port; authorization is RBAC; the admin
+# Secrets are served without kube-apiserver's watch cache, so that compacting etcd makes a watch
+# from an old resourceVersion fail with 410 Gone, as it does on a busy cluster: tests of relisting
+# use Secrets. Every component listens on 127.0.0.1 on a random free port; authorization is RBAC; the admin
 # user authenticates with a client certificate (group system:masters). After `start`, the state
 # directory holds `kubeconfig`, `env` (to source: KUBECONFIG, PATH, KWOK_NODE, CP_TIER) and
 # `info.json` (tier, URLs, versions, paths, for test harnesses), and `logs/` per component.
@@ -166,7 +168,7 @@ start_apiserver() {
     --client-ca-file="$PKI/ca.crt" --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=RBAC --allow-privileged=true \
-    --disable-admission-plugins=ServiceAccount --profiling=false
+    --disable-admission-plugins=ServiceAccount --profiling=false --watch-cache-sizes=secrets#0
   echo "$AP" >"$STATE/kube-apiserver.ports"
   write_kubeconfig "$AP"
   wait_ready kube-apiserver "$START_TIMEOUT" api /readyz

@@ -283,6 +283,7 @@ export class KubeClient {
       const started = performance.now();
       const { headers, dispatcher } = await this.authenticate(url, call.method);
       let response: Dispatcher.ResponseData;
+      const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
         response = await request(url, {
           method: call.method,
@@ -294,11 +295,11 @@ export class KubeClient {
           },
           ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
           dispatcher,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: timeout,
         });
       } catch (error) {
         this.observe(call.method, 0, started);
-        throw this.transportError(call.method, call.path, error);
+        throw this.transportError(call.method, call.path, error, timeout.aborted);
       }
       this.observe(call.method, response.statusCode, started);
       if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -355,9 +356,8 @@ export class KubeClient {
     return new ApiError(summary, response.statusCode, reason, retryAfterMs);
   }
 
-  private transportError(method: string, path: string, error: unknown): ApiError {
-    const cause = error instanceof Error ? error : new Error(String(error));
-    const timedOut = cause.name === 'TimeoutError';
-    return new ApiError(`${method} ${path}: ${timedOut ? 'timed out' : cause.message}`, 0, timedOut ? 'Timeout' : '', undefined, { cause });
+  private transportError(method: string, path: string, error: unknown, timedOut = false): ApiError {
+    const message = timedOut ? `timed out after ${String(this.timeoutMs)} ms` : (error as { message?: unknown }).message;
+    return new ApiError(`${method} ${path}: ${String(message ?? error)}`, 0, timedOut ? 'Timeout' : '', undefined, { cause: error });
   }
 }

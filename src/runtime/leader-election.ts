@@ -192,8 +192,12 @@ export class LeaderElector {
     this.status?.set({ name: this.options.name }, leading ? 1 : 0);
   }
 
-  /** The retry period plus up to 10 % jitter, so replicas do not move in lockstep. */
+  /**
+   * The retry period less up to 10 % jitter, so replicas do not move in lockstep. Never more
+   * than the period: a standby then takes over within leaseDuration + 2 x retryPeriod of the
+   * leader's last renewal.
+   */
   private jittered(): number {
-    return this.options.retryPeriodMs * (1 + Math.random() * 0.1);
+    return this.options.retryPeriodMs * (0.9 + Math.random() * 0.1);
   }
 }

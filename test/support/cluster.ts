@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import {
   ApiException,
   ApiextensionsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -15,6 +16,7 @@ import {
   PatchStrategy,
   RbacAuthorizationV1Api,
   type KubernetesObject,
+  type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { requireControlPlane, type ControlPlaneInfo, type Tier } from './control-plane.ts';
@@ -83,6 +85,42 @@ export class TestCluster {
     const token = request.status?.token;
     if (token === undefined) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
     return this.kubeConfigWithToken(token);
+  }
+
+  /**
+   * A ServiceAccount holding exactly `rules` in `namespace` (a Role and its binding), once RBAC
+   * lets it use them; returns its bearer token and a kubeconfig that authenticates with it.
+   */
+  async serviceAccountWithRole(namespace: string, name: string, rules: V1PolicyRule[]): Promise<{ token: string; kubeConfig: KubeConfig }> {
+    const kubeConfig = await this.serviceAccountKubeConfig(namespace, name);
+    const token = kubeConfig.getCurrentUser()?.token;
+    if (token === undefined) throw new Error('the ServiceAccount kubeconfig has no token');
+    await this.rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+    await this.rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    });
+    const probe = rules[0];
+    const authorization = this.kubeConfig.makeApiClient(AuthorizationV1Api);
+    await waitUntil(
+      () =>
+        authorization.createSubjectAccessReview({
+          body: {
+            spec: {
+              user: `system:serviceaccount:${namespace}:${name}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+              resourceAttributes: { namespace, verb: probe?.verbs[0] ?? 'get', group: probe?.apiGroups?.[0] ?? '', resource: probe?.resources?.[0] ?? '' },
+            },
+          },
+        }),
+      (review) => review.status?.allowed === true,
+      { what: `RBAC to grant ServiceAccount ${namespace}/${name} its Role`, timeoutMs: 10_000 },
+    );
+    return { token, kubeConfig };
   }
 
   /** A kubeconfig for this control plane that authenticates with `token`. */

@@ -19,9 +19,8 @@ import { Informer } from '../../src/runtime/informer.ts';
 import type { Logger } from '../../src/runtime/logger.ts';
 import type { Reconciler, Request, Result } from '../../src/runtime/reconciler.ts';
 import type { PrometheusWorkQueueMetrics } from '../../src/runtime/workqueue-metrics.ts';
+import { DEMO_LABEL, STAMP } from './demo-operator-labels.ts';
 
-export const DEMO_LABEL = 'runtime.test/demo';
-export const STAMP = 'runtime.test/reconciled-by';
 const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const DEMO_INFORMER = Symbol('DemoConfigMapInformer');
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CoreV1Api, KubeConfig, Watch, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { apiStatus, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { FaultProxy, type FaultRule, type ProxyEvent } from '../../support/fault-proxy.ts';
-import { waitFor, waitUntil } from '../../support/wait.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const CLIENT_ACCOUNT = 'proxied-client';
 
@@ -27,31 +27,11 @@ let proxied: CoreV1Api;
 beforeAll(async () => {
   cluster = connectCluster('T0');
   namespace = await cluster.createNamespace('fault-proxy');
-  const kubeConfig = await cluster.serviceAccountKubeConfig(namespace, CLIENT_ACCOUNT);
-  const accountToken = kubeConfig.getCurrentUser()?.token;
-  if (accountToken === undefined) throw new Error('the ServiceAccount kubeconfig has no token');
-  token = accountToken;
-  await cluster.rbac.createNamespacedRole({
-    namespace,
-    body: {
-      metadata: { name: 'configmaps' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] }],
-    },
-  });
-  await cluster.rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name: 'client-uses-configmaps' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmaps' },
-      subjects: [{ kind: 'ServiceAccount', name: CLIENT_ACCOUNT, namespace }],
-    },
-  });
-  direct = kubeConfig.makeApiClient(CoreV1Api);
-  await waitUntil(
-    () => direct.listNamespacedConfigMap({ namespace }),
-    () => true,
-    { what: 'the RoleBinding to take effect', timeoutMs: 10_000 },
-  );
+  const account = await cluster.serviceAccountWithRole(namespace, CLIENT_ACCOUNT, [
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+  ]);
+  token = account.token;
+  direct = account.kubeConfig.makeApiClient(CoreV1Api);
 });
 
 beforeEach(async () => {
