@@ -8,6 +8,7 @@
  * cache is reconciled at least once after start; the reconciler's outcome decides what happens
  * next (see {@link Reconciler}). A reconciler that throws never stops a worker.
  */
+import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConflictError } from './api-error.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
@@ -120,10 +121,11 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
   private async reconcile(key: string): Promise<void> {
     const request = requestFromKey(key);
     const metrics = this.options.metrics;
+    const log = this.log.child({ namespace: request.namespace, name: request.name, reconcileID: randomUUID() });
     const started = performance.now();
     const seconds = (): number => (performance.now() - started) / 1000;
     try {
-      const result = await this.options.reconciler.reconcile(request);
+      const result = await this.options.reconciler.reconcile(request, { log });
       this.queue.forget(key);
       if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
         this.queue.addAfter(key, result.requeueAfter);
@@ -132,7 +134,6 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
         metrics.reconciled('success', seconds());
       }
     } catch (error) {
-      const log = this.log.child({ namespace: request.namespace, name: request.name });
       if (error instanceof ConflictError) {
         this.queue.addRateLimited(key);
         metrics.reconciled('requeue', seconds());

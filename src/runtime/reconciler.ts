@@ -1,3 +1,5 @@
+import type { Logger } from './logger.ts';
+
 /**
  * The reconcile contract, after controller-runtime's pkg/reconcile.
  *
@@ -22,6 +24,12 @@ export interface Result {
   readonly requeueAfter?: number;
 }
 
+/** What the controller hands each reconcile besides the request. */
+export interface ReconcileContext {
+  /** Logs with the controller, namespace, name and a reconcile id in every line. */
+  readonly log: Logger;
+}
+
 /**
  * Reconciles one object at a time. The controller guarantees that one request is never
  * reconciled concurrently with itself, while different requests may be.
@@ -35,7 +43,7 @@ export interface Result {
  * - rejects with anything else: logged, counted, retried with per-request exponential backoff.
  */
 export interface Reconciler {
-  reconcile(request: Request): Promise<Result>;
+  reconcile(request: Request, context: ReconcileContext): Promise<Result>;
 }
 
 /** An error that retrying cannot fix. */

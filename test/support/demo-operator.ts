@@ -17,7 +17,7 @@ import type { PrometheusControllerMetrics } from '../../src/runtime/controller-m
 import { Controller } from '../../src/runtime/controller.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import type { Logger } from '../../src/runtime/logger.ts';
-import type { Reconciler, Request, Result } from '../../src/runtime/reconciler.ts';
+import type { ReconcileContext, Reconciler, Request, Result } from '../../src/runtime/reconciler.ts';
 import type { PrometheusWorkQueueMetrics } from '../../src/runtime/workqueue-metrics.ts';
 import { DEMO_LABEL, STAMP } from './demo-operator-labels.ts';
 
@@ -29,16 +29,15 @@ class Stamper implements Reconciler {
     private readonly informer: Informer<KubernetesObject>,
     private readonly client: KubeClient,
     private readonly identity: string,
-    private readonly log: Logger,
   ) {}
 
-  async reconcile(request: Request): Promise<Result> {
+  async reconcile(request: Request, { log }: ReconcileContext): Promise<Result> {
     const object = this.informer.get(request.namespace, request.name);
     if (object === undefined) return {};
     if (object.metadata?.annotations?.[STAMP] !== this.identity) {
       await this.client.patch(CONFIGMAPS, request.namespace, request.name, { metadata: { annotations: { [STAMP]: this.identity } } });
     }
-    this.log.info(`reconciled ${request.namespace}/${request.name}`);
+    log.info(`reconciled ${request.namespace}/${request.name}`);
     return {};
   }
 }
@@ -61,7 +60,7 @@ function registerDemo(config: OperatorConfig, identity: string) {
       const informer = context.get<Informer<KubernetesObject>>(DEMO_INFORMER);
       return new Controller({
         name: 'demo',
-        reconciler: new Stamper(informer, context.get(TOKENS.Client), identity, logger),
+        reconciler: new Stamper(informer, context.get(TOKENS.Client), identity),
         primary: informer,
         workers: config.workers,
         rateLimiter: controllerRateLimiter(config),

@@ -136,6 +136,25 @@ it('reconciles every object, never one key twice at once, and collapses bursts o
   expect(await metric('controller_runtime_reconcile_total', 'result="success"')).toBe(reconciler.calls.length);
 });
 
+it('gives each reconcile a logger with the controller, the object and a reconcile id in every line', async () => {
+  await create(CONFIGMAPS, 'logged');
+  await startController({
+    reconcile: (_request, { log }) => {
+      log.info('looked at it');
+      return Promise.resolve({});
+    },
+  });
+  await waitUntil(() => Promise.resolve(logger.lines.filter((line) => line.message === 'looked at it')), (lines) => lines.length === 1, {
+    what: 'the reconcile to log',
+  });
+  expect(logger.lines.find((line) => line.message === 'looked at it')?.meta).toEqual({
+    controller: 'test',
+    namespace,
+    name: 'logged',
+    reconcileID: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+  });
+});
+
 it('wakes the primary object when a mapped secondary object changes', async () => {
   await create(CONFIGMAPS, 'owner');
   const reconciler = new RecordingReconciler(() => Promise.resolve({}));

@@ -40,7 +40,7 @@ function replica(identity: string, env: Record<string, string> = {}): OperatorPr
   const replicaProcess = new OperatorProcess({
     name: `demo-${identity}`,
     entry: 'test/support/demo-operator.ts',
-    kubeconfig: cluster.info.kubeconfig,
+    kubeconfig: env.KUBECONFIG ?? cluster.info.kubeconfig,
     env: {
       DEMO_IDENTITY: identity,
       OAAT_WATCH_NAMESPACES: namespace,
@@ -104,6 +104,29 @@ it('lets only the leader reconcile; a standby takes over after a crash, and at o
   expect(Date.parse(handedOver.timestamp) - stoppedAt).toBeLessThan(LEASE_MS);
   await createDemo('three');
   await waitUntil(() => stampOf('three'), (stamp) => stamp === `${leaderName}2`, { what: 'the third leader to reconcile three' });
+});
+
+it('stops working and exits when it cannot renew its lease', async () => {
+  const account = await cluster.serviceAccountWithRole(namespace, 'demo', [
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+  ]);
+  const proxy = await FaultProxy.start(cluster.info, { seed: 2 });
+  try {
+    const kubeconfig = path.join(await mkdtemp(path.join(tmpdir(), 'demo-')), 'kubeconfig');
+    await proxy.writeKubeconfig(account.token, kubeconfig);
+    const cut = replica('cut', { KUBECONFIG: kubeconfig });
+    await cut.logged('became leader');
+    const standby = replica('standby');
+    await standby.logged('waiting for leadership');
+    proxy.partition('reset');
+    expect(await cut.program.exited()).toEqual({ code: 1, signal: null });
+    expect(cut.messages()).toEqual(expect.arrayContaining(['lost leadership: could not renew the lease in time']));
+    expect(cut.messages()).not.toContain('released leadership');
+    await standby.logged('became leader', 20_000);
+  } finally {
+    await proxy.stop();
+  }
 });
 
 it('serves health, readiness and controller-runtime metrics', async () => {
