@@ -80,18 +80,14 @@ it('serves a custom resource: create, watch, and a status write through /status'
     `/apis/${GROUP}/v1/namespaces/${namespace}/widgets`,
     created.metadata?.resourceVersion,
   );
-  try {
-    const patched = (await cluster.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: 'v1',
-        namespace,
-        plural: 'widgets',
-        name: 'w1',
-        body: { metadata: { resourceVersion: created.metadata?.resourceVersion }, status: { seen: 1 } },
-      },
+  // A merge patch of /status that holds only if the object still has `resourceVersion`.
+  const patchStatus = async (resourceVersion: string | undefined, seen: number): Promise<Widget> =>
+    (await cluster.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: 'v1', namespace, plural: 'widgets', name: 'w1', body: { metadata: { resourceVersion }, status: { seen } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as Widget;
+  try {
+    const patched = await patchStatus(created.metadata?.resourceVersion, 1);
     expect(patched.status).toEqual({ seen: 1 });
     expect(patched.metadata?.generation).toBe(created.metadata?.generation);
 
@@ -102,17 +98,7 @@ it('serves a custom resource: create, watch, and a status write through /status'
     expect(event.object.metadata?.resourceVersion).toBe(patched.metadata?.resourceVersion);
 
     // A status write computed from a stale read is refused (the run protocol relies on this).
-    const stale = cluster.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: 'v1',
-        namespace,
-        plural: 'widgets',
-        name: 'w1',
-        body: { metadata: { resourceVersion: created.metadata?.resourceVersion }, status: { seen: 2 } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    const stale = patchStatus(created.metadata?.resourceVersion, 2);
     await expect(stale.catch((error: unknown) => apiStatus(error))).resolves.toBe(409);
   } finally {
     watch.stop();
