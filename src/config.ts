@@ -28,6 +28,10 @@ export interface OperatorConfig {
   retryFloorMs: number;
   /** A claimed run whose pod was never observed may still create it within this time. */
   createGraceMs: number;
+  /** Finished pods kept per group: the newest succeeded and failed ones, none older than the retention period. */
+  successfulPodsHistoryLimit: number;
+  failedPodsHistoryLimit: number;
+  podRetentionMs: number;
   /** Per-key retry backoff after reconcile errors: first delay and cap. */
   backoffBaseMs: number;
   backoffCapMs: number;
@@ -49,6 +53,9 @@ export const CONFIG_ENV = {
   requeueCap: 'OAAT_REQUEUE_CAP',
   retryFloor: 'OAAT_RETRY_FLOOR',
   createGrace: 'OAAT_CREATE_GRACE',
+  successfulPodsHistoryLimit: 'OAAT_SUCCESSFUL_PODS_HISTORY_LIMIT',
+  failedPodsHistoryLimit: 'OAAT_FAILED_PODS_HISTORY_LIMIT',
+  podRetention: 'OAAT_POD_RETENTION',
   backoffBase: 'OAAT_BACKOFF_BASE',
   backoffCap: 'OAAT_BACKOFF_CAP',
   leaderElect: 'OAAT_LEADER_ELECT',
@@ -95,6 +102,9 @@ export function loadConfig(env: Env): OperatorConfig {
     requeueCapMs: read.duration(CONFIG_ENV.requeueCap, 60_000),
     retryFloorMs: read.duration(CONFIG_ENV.retryFloor, 60_000),
     createGraceMs: read.duration(CONFIG_ENV.createGrace, 60_000),
+    successfulPodsHistoryLimit: read.integer(CONFIG_ENV.successfulPodsHistoryLimit, 1, 0),
+    failedPodsHistoryLimit: read.integer(CONFIG_ENV.failedPodsHistoryLimit, 3, 0),
+    podRetentionMs: read.duration(CONFIG_ENV.podRetention, 12 * 3_600_000),
     backoffBaseMs: read.duration(CONFIG_ENV.backoffBase, 5),
     backoffCapMs: read.duration(CONFIG_ENV.backoffCap, 60_000),
     leaderElection: {

@@ -25,6 +25,9 @@ describe('loadConfig', () => {
       requeueCapMs: 60_000,
       retryFloorMs: 60_000,
       createGraceMs: 60_000,
+      successfulPodsHistoryLimit: 1,
+      failedPodsHistoryLimit: 3,
+      podRetentionMs: 43_200_000,
       backoffBaseMs: 5,
       backoffCapMs: 60_000,
       leaderElection: {

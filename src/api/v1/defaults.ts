@@ -1,0 +1,25 @@
+/**
+ * What an OaatGroup's optional spec fields mean when they are absent (the Python original's
+ * defaults), as numbers the selection policy takes. Call these after validateGroupSpec found no
+ * errors: on a text it rejects they throw parseDuration's Error.
+ */
+import { parseDuration } from './duration.ts';
+import type { OaatGroupSpec } from './types.ts';
+
+/** `spec.frequency` when absent. */
+export const DEFAULT_FREQUENCY = '1h';
+
+/** How often each item must succeed, in milliseconds (always > 0). */
+export function frequencyMs(spec: OaatGroupSpec): number {
+  return parseDuration(spec.frequency ?? DEFAULT_FREQUENCY);
+}
+
+/**
+ * How long a failed item waits before it is tried again, in milliseconds; undefined when there
+ * is no cool-off (`failureCoolOff` absent or zero, as in the original).
+ */
+export function failureCoolOffMs(spec: OaatGroupSpec): number | undefined {
+  if (spec.failureCoolOff === undefined) return undefined;
+  const coolOff = parseDuration(spec.failureCoolOff, { allowZero: true });
+  return coolOff === 0 ? undefined : coolOff;
+}

@@ -1,0 +1,440 @@
+/**
+ * The one source of truth of the kawaja.net/v1 CustomResourceDefinitions (OaatGroup, OaatType):
+ * structural schemas, validation rules, subresources and printer columns.
+ * `hack/gen-crds.ts` renders them to `config/crd/`; `validation.ts` checks the same rules at
+ * run time (objects stored before a rule existed are never re-validated by the API server),
+ * sharing the bounds and messages exported here.
+ *
+ * Compatibility with the Python original: its spec fields keep their names and types, its
+ * manifests apply unchanged; its per-item status keys are kept (its stringly-typed `runtime_*`
+ * and `last_verified` as untyped leaves, so importing its status is never rejected); its other
+ * status keys (`oaat_timer`, `find_job`, `state`, ...) are not in the schema and are pruned.
+ * Unlike the original, status is a subresource: a main-resource write ignores `status`.
+ * Nothing here needs a Kubernetes newer than 1.30.
+ */
+import type { RunOutcome } from './types.ts';
+import { GROUP, VERSION } from './types.ts';
+import { durationValidation, MAX_DURATION_LENGTH } from './duration.ts';
+
+/** How the API server reports a failed rule (apiextensions.k8s.io/v1 FieldValueErrorReason). */
+export type RuleReason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
+
+/** One `x-kubernetes-validations` entry (apiextensions.k8s.io/v1 ValidationRule). */
+export interface CelValidation {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  reason?: RuleReason;
+  fieldPath?: string;
+}
+
+/** A schema node (apiextensions.k8s.io/v1 JSONSchemaProps) with its wire names. */
+export interface SchemaNode {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  format?: string;
+  nullable?: boolean;
+  enum?: readonly string[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maxItems?: number;
+  minProperties?: number;
+  required?: readonly string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode;
+  items?: SchemaNode;
+  'x-kubernetes-preserve-unknown-fields'?: true;
+  'x-kubernetes-int-or-string'?: true;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: readonly string[];
+  'x-kubernetes-validations'?: readonly CelValidation[];
+}
+
+/** An additionalPrinterColumns entry. */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'date' | 'integer' | 'number' | 'boolean';
+  jsonPath: string;
+  description: string;
+}
+
+/** An apiextensions.k8s.io/v1 CustomResourceDefinition with one served and stored version. */
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string };
+  spec: {
+    group: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: readonly string[] };
+    scope: 'Namespaced';
+    versions: readonly {
+      name: string;
+      served: true;
+      storage: true;
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: readonly PrinterColumn[];
+      schema: { openAPIV3Schema: SchemaNode };
+    }[];
+  };
+}
+
+/** At most this many entries in `spec.oaatItems`. */
+export const MAX_ITEMS = 1000;
+/** Item names and OaatType names are at most this long (a DNS subdomain's length). */
+export const MAX_NAME_LENGTH = 253;
+/** At most this many runtimes in `status.items.<item>.runtime.sample`. */
+export const MAX_RUNTIME_SAMPLE = 32;
+
+/** Every RunOutcome (a Record, so the compiler says when one is missing). */
+const OUTCOMES: Record<RunOutcome, true> = { Succeeded: true, Failed: true, CreateFailed: true, Deleted: true, TimedOut: true, Lost: true };
+/** The outcomes a close records in `items.<item>.last_run.outcome`. */
+export const RUN_OUTCOMES = Object.keys(OUTCOMES) as readonly RunOutcome[];
+
+/** A CEL rule with a fixed message, and where the API server reports its failure. */
+export interface FieldRule {
+  /** Where a failure is reported, e.g. `spec.podspec.container`. */
+  path: string;
+  rule: string;
+  reason: RuleReason;
+  message: string;
+}
+
+/**
+ * The OaatType checks of the original (made there only when an item was about to run), as CEL
+ * rules whose messages both the API server and the runtime validator report.
+ */
+export const OAAT_TYPE_RULES = {
+  typeIsPod: {
+    path: 'spec.type',
+    rule: "has(self.type) && self.type == 'pod'",
+    reason: 'FieldValueInvalid',
+    message: 'must be "pod" (the only kind of OaatType)',
+  },
+  podspecPresent: {
+    path: 'spec.podspec',
+    rule: 'has(self.podspec)',
+    reason: 'FieldValueRequired',
+    message: 'the pod spec of the item pods, with its one container in spec.podspec.container',
+  },
+  containerPresent: {
+    path: 'spec.podspec.container',
+    rule: 'has(self.container)',
+    reason: 'FieldValueRequired',
+    message: 'the container that runs an item (name, image, command, ...)',
+  },
+  noContainers: {
+    path: 'spec.podspec.containers',
+    rule: 'size(self) == 0',
+    reason: 'FieldValueForbidden',
+    message: 'an item pod has exactly one container: give it as spec.podspec.container',
+  },
+  noRestartPolicy: {
+    path: 'spec.podspec.restartPolicy',
+    rule: "self == ''",
+    reason: 'FieldValueForbidden',
+    message: 'item pods always run with restartPolicy Never',
+  },
+} as const satisfies Record<string, FieldRule>;
+
+/** The rule as placed on the schema node of its field, or on a parent with `fieldPath`. */
+function celRule(rule: FieldRule, fieldPath?: string): CelValidation {
+  return { rule: rule.rule, message: rule.message, reason: rule.reason, ...(fieldPath === undefined ? {} : { fieldPath }) };
+}
+
+const text = (description: string): SchemaNode => ({ type: 'string', description });
+const dateTime = (description: string): SchemaNode => ({ type: 'string', format: 'date-time', description });
+const untyped = (description: string): SchemaNode => ({ 'x-kubernetes-preserve-unknown-fields': true, description });
+const openObject = (description: string, extra: Partial<SchemaNode> = {}): SchemaNode => ({
+  type: 'object',
+  description,
+  ...extra,
+  'x-kubernetes-preserve-unknown-fields': true,
+});
+
+const timeOfDay: SchemaNode = {
+  type: 'object',
+  properties: { time: text('Time of day, e.g. "02:00" or "02:00 +10:00".') },
+};
+
+const oaatGroupSpec: SchemaNode = {
+  type: 'object',
+  description: 'The items of the group and how often each must succeed.',
+  required: ['oaatType'],
+  properties: {
+    frequency: {
+      type: 'string',
+      description: 'How often each item must succeed, e.g. "1h", "1h30m", "2d 3h" (default "1h").',
+      maxLength: MAX_DURATION_LENGTH,
+      'x-kubernetes-validations': [durationValidation()],
+    },
+    failureCoolOff: {
+      type: 'string',
+      description: 'How long a failed item waits before it is tried again, e.g. "10m" (default: no cool-off).',
+      maxLength: MAX_DURATION_LENGTH,
+      'x-kubernetes-validations': [durationValidation({ allowZero: true })],
+    },
+    oaatType: {
+      type: 'string',
+      description: 'Name of the OaatType, in the same namespace, that says how to run an item.',
+      minLength: 1,
+      maxLength: MAX_NAME_LENGTH,
+    },
+    oaatItems: {
+      type: 'array',
+      description: 'The items; each runs in a pod of its own, one at a time. An item listed twice runs as one.',
+      maxItems: MAX_ITEMS,
+      items: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
+    },
+    windows: {
+      type: 'array',
+      description: 'Blackout windows (declared by the original, not acted upon yet).',
+      items: {
+        type: 'object',
+        properties: {
+          noStartItem: { type: 'object', properties: { start: timeOfDay, end: timeOfDay } },
+        },
+      },
+    },
+    paused: { type: 'boolean', description: 'While true no new item starts; a running item finishes.' },
+  },
+};
+
+const condition: SchemaNode = {
+  type: 'object',
+  description: 'A metav1.Condition.',
+  required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+  properties: {
+    type: {
+      type: 'string',
+      maxLength: 316,
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+    reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+    message: { type: 'string', maxLength: 32768 },
+  },
+};
+
+const itemStatus: SchemaNode = {
+  type: 'object',
+  nullable: true,
+  description: 'What is known about one item.',
+  properties: {
+    last_success: text('When the item last succeeded (RFC 3339).'),
+    last_failure: text('When the item last failed (RFC 3339).'),
+    failure_count: { 'x-kubernetes-int-or-string': true, description: 'Failures since the last success.' },
+    last_started: text('When the item last started (RFC 3339).'),
+    podphase: text('Phase of the item at its last claim or close.'),
+    last_run: {
+      type: 'object',
+      description: 'How the most recent run of the item ended.',
+      required: ['id', 'outcome', 'finishedAt'],
+      properties: {
+        id: text('Run id.'),
+        podUID: text('UID of the run\'s pod.'),
+        outcome: { type: 'string', enum: RUN_OUTCOMES },
+        reason: text('Why, in a word or two.'),
+        exitCode: { type: 'integer', format: 'int32' },
+        finishedAt: dateTime('When the run ended.'),
+      },
+    },
+    runtime: {
+      type: 'object',
+      description: 'Runtime statistics of the successful runs, in seconds.',
+      required: ['count', 'total', 'sumSquares', 'min', 'max', 'sample'],
+      properties: {
+        count: { type: 'integer', format: 'int64', minimum: 0 },
+        total: { type: 'number' },
+        sumSquares: { type: 'number' },
+        min: { type: 'number' },
+        max: { type: 'number' },
+        sample: { type: 'array', maxItems: MAX_RUNTIME_SAMPLE, items: { type: 'number' } },
+        lastUpdated: dateTime('When the statistics last changed.'),
+      },
+    },
+    runtime_count: untyped('Legacy (Python original), read once.'),
+    runtime_total: untyped('Legacy (Python original), read once.'),
+    runtime_sum_squares: untyped('Legacy (Python original), read once.'),
+    runtime_min: untyped('Legacy (Python original), read once.'),
+    runtime_max: untyped('Legacy (Python original), read once.'),
+    runtime_sample: untyped('Legacy (Python original), read once.'),
+    runtime_last_updated: untyped('Legacy (Python original), read once.'),
+    last_verified: untyped('Legacy (Python original), not used.'),
+  },
+};
+
+const oaatGroupStatus: SchemaNode = {
+  type: 'object',
+  description: 'Written by the operator through the status subresource.',
+  properties: {
+    currentRun: {
+      type: 'object',
+      nullable: true,
+      description: 'The run this group has claimed and not yet closed (at most one).',
+      required: ['id', 'item', 'podName', 'claimedAt'],
+      properties: {
+        id: text('Run id, part of the pod name.'),
+        item: text('The item.'),
+        podName: text('The pod of the run.'),
+        claimedAt: dateTime('When the run was claimed.'),
+      },
+    },
+    conditions: {
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      maxItems: 32,
+      items: condition,
+    },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+    nextEligibleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the next item becomes eligible.' },
+    items: { type: 'object', description: 'Per item, by item name.', additionalProperties: itemStatus },
+    handler_status: {
+      type: 'object',
+      description: 'A mirror of currentRun for printer columns (the original\'s layout).',
+      properties: {
+        state: text('idle or running.'),
+        currently_running: { type: 'string', nullable: true, description: 'The item running now.' },
+        pod: { type: 'string', nullable: true, description: 'The pod of the item running now.' },
+        last_run: text('When the last run was claimed (RFC 3339).'),
+        children: {
+          type: 'array',
+          nullable: true,
+          description: 'Legacy (Python original): UIDs of the pods it started.',
+          items: { type: 'string' },
+        },
+        loops: { type: 'integer', nullable: true, description: 'Legacy (Python original), not used.' },
+      },
+    },
+  },
+};
+
+const oaatTypeSpec: SchemaNode = {
+  type: 'object',
+  description: 'How to run an item.',
+  'x-kubernetes-validations': [
+    celRule(OAAT_TYPE_RULES.typeIsPod, '.type'),
+    celRule(OAAT_TYPE_RULES.podspecPresent, '.podspec'),
+  ],
+  properties: {
+    type: text('Execution type; must be "pod".'),
+    podspec: openObject(
+      'A pod spec, except that its one container is given as "container"; every other field is copied into the item pods. ' +
+        'In command, args and env values, {{oaat_item}} and %%oaat_item%% are replaced by the item.',
+      {
+        'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.containerPresent, '.container')],
+        properties: {
+          container: openObject('The container that runs an item (a core/v1 Container).', { minProperties: 1 }),
+          containers: {
+            type: 'array',
+            description: 'Not allowed: use container.',
+            items: openObject('A container.'),
+            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noContainers)],
+          },
+          restartPolicy: {
+            type: 'string',
+            description: 'Not allowed: item pods always run with restartPolicy Never.',
+            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noRestartPolicy)],
+          },
+        },
+      },
+    ),
+  },
+};
+
+function customResourceDefinition(options: {
+  kind: string;
+  plural: string;
+  shortNames?: readonly string[];
+  description: string;
+  spec: SchemaNode;
+  status: SchemaNode;
+  columns: readonly PrinterColumn[];
+}): CustomResourceDefinition {
+  const singular = options.kind.toLowerCase();
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${options.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: options.kind,
+        listKind: `${options.kind}List`,
+        plural: options.plural,
+        singular,
+        ...(options.shortNames === undefined ? {} : { shortNames: options.shortNames }),
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: options.columns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: options.description,
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: options.spec,
+                status: options.status,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** oaatgroups.kawaja.net (short name `og`). */
+export const OAAT_GROUP_CRD = customResourceDefinition({
+  kind: 'OaatGroup',
+  plural: 'oaatgroups',
+  shortNames: ['og'],
+  description: 'A group of items run one at a time, each at a given frequency.',
+  spec: oaatGroupSpec,
+  status: oaatGroupStatus,
+  columns: [
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: 'Whether the group can run its items.',
+    },
+    { name: 'State', type: 'string', jsonPath: '.status.handler_status.state', description: 'idle or running.' },
+    {
+      name: 'CurrentlyRunning',
+      type: 'string',
+      jsonPath: '.status.handler_status.currently_running',
+      description: 'The item running now.',
+    },
+    { name: 'Pod', type: 'string', jsonPath: '.status.handler_status.pod', description: 'The pod of the item running now.' },
+    { name: 'LastRun', type: 'date', jsonPath: '.status.handler_status.last_run', description: 'When the last run started.' },
+    // A time, not an age: the API server shows a future date as "<invalid>".
+    { name: 'NextEligible', type: 'string', jsonPath: '.status.nextEligibleAt', description: 'When the next item becomes eligible.' },
+  ],
+});
+
+/** oaattypes.kawaja.net. */
+export const OAAT_TYPE_CRD = customResourceDefinition({
+  kind: 'OaatType',
+  plural: 'oaattypes',
+  description: 'How the items of OaatGroups run: a pod template.',
+  spec: oaatTypeSpec,
+  status: openObject('Not written by the operator.'),
+  columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Execution type.' }],
+});
+
+/** Both CRDs, in the order they are rendered and installed. */
+export const CRDS: readonly CustomResourceDefinition[] = [OAAT_GROUP_CRD, OAAT_TYPE_CRD];

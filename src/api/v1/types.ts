@@ -1,0 +1,150 @@
+/**
+ * kawaja.net/v1: the OaatGroup and OaatType objects as the operator reads and writes them.
+ *
+ * Spec fields are the Python original's, plus additive ones. Status keys follow
+ * architecture.md §5: per-item keys keep the original's names (`last_success`, ...) so existing
+ * history carries over; the original's stringly-typed `runtime_*` keys and
+ * `handler_status.children` are read once and then removed (legacy).
+ */
+import type { KubernetesObject, V1Container } from '@kubernetes/client-node';
+
+export const GROUP = 'kawaja.net';
+export const VERSION = 'v1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** One blackout window entry (declared by the original, not yet acted upon). */
+export interface TimeWindow {
+  noStartItem?: { start?: { time?: string }; end?: { time?: string } };
+}
+
+export interface OaatGroupSpec {
+  /** How often each item must succeed, as a duration (default `1h`). */
+  frequency?: string;
+  /** How long a failed item waits before it is tried again, as a duration (default: none). */
+  failureCoolOff?: string;
+  /** Name of the OaatType, in the group's namespace, that says how to run an item. */
+  oaatType?: string;
+  /** The items; duplicates are accepted and counted once. */
+  oaatItems?: string[];
+  windows?: TimeWindow[];
+  /** No new item starts while true; a running item finishes. */
+  paused?: boolean;
+}
+
+/** The lock: the one run this group has claimed and not yet closed. */
+export interface CurrentRun {
+  /** Unique per claim; part of the pod name and its run-id label. */
+  id: string;
+  item: string;
+  podName: string;
+  /** RFC 3339, operator clock. */
+  claimedAt: string;
+}
+
+export type RunOutcome = 'Succeeded' | 'Failed' | 'CreateFailed' | 'Deleted' | 'TimedOut' | 'Lost';
+
+/** How an item's most recent run ended (written by the close). */
+export interface LastRun {
+  id: string;
+  podUID?: string;
+  outcome: RunOutcome;
+  reason?: string;
+  exitCode?: number;
+  /** RFC 3339. */
+  finishedAt: string;
+}
+
+/** Runtime statistics of an item's successful runs, in seconds. */
+export interface RuntimeStatus {
+  count: number;
+  total: number;
+  sumSquares: number;
+  min: number;
+  max: number;
+  /** A reservoir sample, at most 32 values, sorted. */
+  sample: number[];
+  /** RFC 3339. */
+  lastUpdated?: string;
+}
+
+export interface ItemStatus {
+  /** RFC 3339 (the original wrote Python isoformat, e.g. `2024-08-10T12:00:00+00:00`). */
+  last_success?: string;
+  last_failure?: string;
+  /** Consecutive failures since the last success; the original wrote strings (`'3'`). */
+  failure_count?: number | string;
+  last_started?: string;
+  /** Phase at claim (`Claimed`) and close (the outcome's phase). */
+  podphase?: string;
+  last_run?: LastRun;
+  runtime?: RuntimeStatus;
+  // Legacy keys of the original, read once and removed at the item's first rewrite.
+  runtime_count?: string | number;
+  runtime_total?: string | number;
+  runtime_sum_squares?: string | number;
+  runtime_min?: string | number;
+  runtime_max?: string | number;
+  /** JSON text of a number list (up to 100 values). */
+  runtime_sample?: string;
+  runtime_last_updated?: string;
+  last_verified?: string;
+}
+
+/** The original's `handler_status`, kept as a mirror of `currentRun` for printer columns. */
+export interface HandlerStatus {
+  state?: 'idle' | 'running';
+  currently_running?: string | null;
+  pod?: string | null;
+  /** RFC 3339 of the last claim. */
+  last_run?: string;
+  /** Legacy: the pod UIDs the original started (read for adoption). */
+  children?: string[] | null;
+  /** Legacy, dropped. */
+  loops?: number | null;
+}
+
+/** metav1.Condition. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface OaatGroupStatus {
+  currentRun?: CurrentRun | null;
+  conditions?: Condition[];
+  observedGeneration?: number;
+  /** RFC 3339: when the next item becomes eligible (informational). */
+  nextEligibleAt?: string | null;
+  items?: Record<string, ItemStatus | null>;
+  handler_status?: HandlerStatus;
+}
+
+export interface OaatGroup extends KubernetesObject {
+  spec?: OaatGroupSpec;
+  status?: OaatGroupStatus;
+}
+
+/**
+ * `spec.podspec`: a Pod spec with exactly one container given as `container` (not
+ * `containers`) and no `restartPolicy`; every other key is copied into the item pods.
+ */
+export interface OaatPodSpec {
+  container?: V1Container;
+  containers?: unknown;
+  restartPolicy?: unknown;
+  [key: string]: unknown;
+}
+
+export interface OaatTypeSpec {
+  /** Must be `pod`. */
+  type?: string;
+  podspec?: OaatPodSpec;
+}
+
+export interface OaatType extends KubernetesObject {
+  spec?: OaatTypeSpec;
+}

@@ -1,0 +1,88 @@
+/**
+ * The item Pod reconciler: retention of finished pods. It never writes group status.
+ *
+ * A pod is deleted only when its run is closed in the group version read (the group no longer
+ * claims its run, and its result is recorded or can never be), and then only when it falls
+ * outside the group's history limits: the newest `successfulPodsHistoryLimit` succeeded and
+ * `failedPodsHistoryLimit` failed pods are kept (like CronJob's job history), and none older
+ * than the retention period. Deletes carry the pod's UID as a precondition.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABELS } from '../api/v1/keys.ts';
+import type { OaatGroup } from '../api/v1/types.ts';
+import { isNotFound } from '../runtime/api-error.ts';
+import type { KubeClient } from '../runtime/client.ts';
+import type { Informer } from '../runtime/informer.ts';
+import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
+import type { Clock } from '../services/clock.ts';
+import { isTerminal, terminalPod } from '../services/pod-outcome.ts';
+import { groupOfPod, itemOfPod, POD_GROUP_INDEX } from './oaatgroup.controller.ts';
+import { PODS } from './resources.ts';
+
+export interface RetentionSettings {
+  successfulPodsHistoryLimit: number;
+  failedPodsHistoryLimit: number;
+  /** Finished pods older than this are deleted whatever the limits. */
+  retentionMs: number;
+}
+
+export interface PodReconcilerDeps {
+  pods: Informer<V1Pod>;
+  groups: Informer<OaatGroup>;
+  client: KubeClient;
+  clock: Clock;
+  settings: RetentionSettings;
+}
+
+/**
+ * Whether the group version read shows the terminal pod's run closed: never while it is the
+ * claimed run; yes when its item's last run is this pod's (by run id or pod UID), or when the
+ * item has a result at or after the pod finished (runs of a group are sequential, so a later
+ * result means this run was closed first, or, for a pod no claim covered, that it will never
+ * be recorded). A group read that is older than the pod's close shows neither: the pod waits.
+ */
+export function runClosed(pod: V1Pod, group: OaatGroup): boolean {
+  if (group.status?.currentRun?.podName === pod.metadata?.name) return false;
+  const item = itemOfPod(pod);
+  const status = item === undefined ? undefined : group.status?.items?.[item];
+  const lastRun = status?.last_run;
+  const runId = pod.metadata?.labels?.[LABELS.runId];
+  if (lastRun !== undefined && ((runId !== undefined && lastRun.id === runId) || lastRun.podUID === pod.metadata?.uid)) return true;
+  const finishedAt = terminalPod(pod)?.finishedAt;
+  if (finishedAt === undefined) return false;
+  const lastResult = Math.max(...[status?.last_success, status?.last_failure, lastRun?.finishedAt].map((t) => Date.parse(t ?? '') || 0));
+  return lastResult >= finishedAt;
+}
+
+export class PodReconciler implements Reconciler {
+  constructor(private readonly deps: PodReconcilerDeps) {}
+
+  async reconcile(request: Request, { log }: ReconcileContext): Promise<Result> {
+    const pod = this.deps.pods.get(request.namespace, request.name);
+    if (pod === undefined || !isTerminal(pod) || pod.metadata?.deletionTimestamp !== undefined) return {};
+    const [owner] = groupOfPod(pod);
+    const group = owner === undefined ? undefined : this.deps.groups.get(owner.namespace, owner.name);
+    if (group === undefined || !runClosed(pod, group)) return {};
+
+    const { successfulPodsHistoryLimit, failedPodsHistoryLimit, retentionMs } = this.deps.settings;
+    const now = this.deps.clock.now();
+    const finished = (p: V1Pod): number => terminalPod(p)?.finishedAt ?? p.metadata?.creationTimestamp?.getTime() ?? 0;
+    const phase = pod.status?.phase;
+    const siblings = this.deps.pods
+      .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)
+      .filter((p) => p.status?.phase === phase && p.metadata?.deletionTimestamp === undefined && runClosed(p, group))
+      .sort((a, b) => finished(b) - finished(a));
+    const limit = phase === 'Succeeded' ? successfulPodsHistoryLimit : failedPodsHistoryLimit;
+    const keptByLimit = siblings.slice(0, limit).some((p) => p.metadata?.uid === pod.metadata?.uid);
+    const expiresAt = finished(pod) + retentionMs;
+    if (keptByLimit && expiresAt > now) return { requeueAfter: expiresAt - now + 1_000 };
+
+    try {
+      await this.deps.client.delete(PODS, request.namespace, request.name, { uid: pod.metadata?.uid ?? '' });
+      log.info('deleted a finished pod', { reason: keptByLimit ? 'older than the retention period' : `beyond the ${String(limit)} kept ${phase ?? ''} pods` });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    return {};
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The next status of an OaatGroup, computed from the status read: claims, closes, adoption,
+ * conditions. Pure. The reconciler applies decisions to a draft and writes the difference as
+ * one JSON merge patch of `/status` (keys to remove become `null`), or nothing at all when the
+ * draft equals what was read, so an idle group causes no writes.
+ */
+import jsonMergePatch from 'json-merge-patch';
+import type { Condition, CurrentRun, ItemStatus, LastRun, OaatGroupStatus, RunOutcome } from '../api/v1/types.ts';
+import type { Rng } from './rng.ts';
+import { RuntimeStats } from './runtime-stats.ts';
+
+/** The facts a close records about a run. */
+export interface RunRecord {
+  outcome: RunOutcome;
+  /** Epoch ms. */
+  finishedAt: number;
+  podUID?: string;
+  exitCode?: number;
+  reason?: string;
+  /** Epoch ms the container started (successes: the runtime is finishedAt - startedAt). */
+  startedAt?: number;
+}
+
+/** `podphase` as the original showed it: the pod phase at claim (`started`) and at close. */
+const PHASE_OF_OUTCOME: Record<RunOutcome, string> = {
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  CreateFailed: 'CreateFailed',
+  Deleted: 'Deleted',
+  TimedOut: 'TimedOut',
+  Lost: 'Lost',
+};
+
+/** The original's stringly-typed runtime keys, removed at an item's first rewrite. */
+const LEGACY_ITEM_KEYS = [
+  'runtime_count',
+  'runtime_total',
+  'runtime_sum_squares',
+  'runtime_min',
+  'runtime_max',
+  'runtime_sample',
+  'runtime_last_updated',
+  'last_verified',
+] as const;
+
+/** Group-level keys of the original, dropped (architecture.md §5). */
+const DROPPED_KEYS = ['loops', 'last_verified', 'find_job', 'oaat_timer', 'oaat_action', 'oaat_resume', 'state'] as const;
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Consecutive failures as a number, whatever the original stored (`'3'`, 3, or nothing). */
+export function failureCount(item: ItemStatus | null | undefined): number {
+  const value = Number(item?.failure_count ?? 0);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+export class StatusDraft {
+  readonly status: OaatGroupStatus;
+  private readonly original: OaatGroupStatus;
+
+  constructor(read: OaatGroupStatus | undefined) {
+    this.original = structuredClone(read ?? {});
+    this.status = structuredClone(read ?? {});
+    const legacy = this.status as Record<string, unknown>;
+    for (const key of DROPPED_KEYS) Reflect.deleteProperty(legacy, key);
+  }
+
+  /** The item's status, created when missing. */
+  item(name: string): ItemStatus {
+    const items = (this.status.items ??= {});
+    let item = items[name];
+    if (item === undefined || item === null) items[name] = item = {};
+    return item;
+  }
+
+  get currentRun(): CurrentRun | undefined {
+    return this.status.currentRun ?? undefined;
+  }
+
+  /** Takes the lock for `run` (there must be no current run). */
+  claim(run: CurrentRun): void {
+    if (this.currentRun) throw new Error(`cannot claim ${run.id}: run ${this.currentRun.id} is still open`);
+    this.status.currentRun = run;
+    const item = this.item(run.item);
+    item.podphase = 'started';
+    item.last_started = run.claimedAt;
+    this.status.handler_status = {
+      ...this.status.handler_status,
+      state: 'running',
+      currently_running: run.item,
+      pod: run.podName,
+      last_run: run.claimedAt,
+      children: null,
+    };
+  }
+
+  /**
+   * Records how the current run ended and releases the lock. Successes reset the failure count
+   * and add a runtime sample; failures (all outcomes but Succeeded and Lost) count one more
+   * consecutive failure; Lost records nothing but the run (the item is eligible again at once).
+   */
+  close(record: RunRecord, rng: Rng, now: number): LastRun {
+    const run = this.currentRun;
+    if (run === undefined) throw new Error('no open run to close');
+    const item = this.item(run.item);
+    const finishedAt = iso(record.finishedAt);
+    const lastRun: LastRun = {
+      id: run.id,
+      outcome: record.outcome,
+      finishedAt,
+      ...(record.podUID !== undefined && { podUID: record.podUID }),
+      ...(record.exitCode !== undefined && { exitCode: record.exitCode }),
+      ...(record.reason !== undefined && { reason: record.reason }),
+    };
+    item.last_run = lastRun;
+    item.podphase = PHASE_OF_OUTCOME[record.outcome];
+    // Statistics stored by the original are converted at the item's first rewrite.
+    const read = RuntimeStats.fromItem(item);
+    const stats = read.kind === 'read' ? read.stats : new RuntimeStats();
+    if (record.outcome === 'Succeeded') {
+      item.last_success = finishedAt;
+      item.failure_count = 0;
+      if (record.startedAt !== undefined && record.finishedAt > record.startedAt) {
+        stats.add((record.finishedAt - record.startedAt) / 1000, rng, { now: () => now });
+      }
+    } else if (record.outcome !== 'Lost') {
+      item.last_failure = finishedAt;
+      item.failure_count = failureCount(item) + 1;
+    }
+    if (stats.count > 0) item.runtime = stats.toStatus();
+    this.rewriteLegacy(item);
+    this.status.currentRun = null;
+    this.status.handler_status = { ...this.status.handler_status, state: 'idle', currently_running: null, pod: null, children: null };
+    return lastRun;
+  }
+
+  /**
+   * Records the result of a pod no claim covered (left by the original, or a close whose write
+   * was lost), without touching the lock.
+   */
+  recordUnclaimed(item: string, runId: string, record: RunRecord, rng: Rng, now: number): void {
+    const saved = this.status.currentRun ?? null;
+    this.status.currentRun = { id: runId, item, podName: '', claimedAt: iso(now) };
+    this.close(record, rng, now);
+    this.status.currentRun = saved;
+    if (saved) {
+      this.status.handler_status = { ...this.status.handler_status, state: 'running', currently_running: saved.item, pod: saved.podName };
+    }
+  }
+
+  /**
+   * Sets a condition; its lastTransitionTime changes only when its status does, so repeating
+   * the same condition changes nothing.
+   */
+  setCondition(condition: Omit<Condition, 'lastTransitionTime'>, now: number): void {
+    const conditions = (this.status.conditions ??= []);
+    const index = conditions.findIndex((c) => c.type === condition.type);
+    const previous = conditions[index];
+    const lastTransitionTime = previous?.status === condition.status ? previous.lastTransitionTime : iso(now);
+    const next: Condition = { ...condition, lastTransitionTime };
+    if (index < 0) conditions.push(next);
+    else conditions[index] = next;
+  }
+
+  condition(type: string): Condition | undefined {
+    return this.status.conditions?.find((c) => c.type === type);
+  }
+
+  /** The merge patch from the status read to this draft, or undefined when they are equal. */
+  patch(): Record<string, unknown> | undefined {
+    const patch = jsonMergePatch.generate(this.original, this.status) as Record<string, unknown> | undefined;
+    return patch === undefined || Object.keys(patch).length === 0 ? undefined : patch;
+  }
+
+  private rewriteLegacy(item: ItemStatus): void {
+    const legacy = item as Record<string, unknown>;
+    for (const key of LEGACY_ITEM_KEYS) Reflect.deleteProperty(legacy, key);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * A test namespace with the oaat CRDs installed, an OaatType whose pods run on the KWOK node,
+ * the operator as a child process watching only that namespace, and the invariant checker
+ * watching it too. Helpers read groups and pods and make pods end.
+ */
+import path from 'node:path';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { apiStatus, loadManifests, type TestCluster } from './cluster.ts';
+import { REPO_ROOT } from './control-plane.ts';
+import { InvariantChecker } from './invariant-checker.ts';
+import { OperatorProcess } from './operator-process.ts';
+import { simulateOutcome, type SimulatedOutcome } from './pods.ts';
+import { waitUntil, type WaitOptions } from './wait.ts';
+
+export const GROUP_API = { group: 'kawaja.net', version: 'v1' } as const;
+
+/** Time knobs that keep tests fast; each test may override them. */
+export const FAST_SETTINGS: Record<string, string> = {
+  OAAT_LEADER_ELECT: 'false',
+  OAAT_REQUEUE_CAP: '5s',
+  OAAT_RETRY_FLOOR: '2s',
+  OAAT_CREATE_GRACE: '10s',
+  OAAT_BACKOFF_CAP: '1s',
+};
+
+export interface GroupStatusView {
+  currentRun?: { id: string; item: string; podName: string; claimedAt: string } | null;
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+  nextEligibleAt?: string | null;
+  items?: Record<
+    string,
+    {
+      last_success?: string;
+      last_failure?: string;
+      failure_count?: number | string;
+      podphase?: string;
+      last_run?: { id: string; podUID?: string; outcome: string; exitCode?: number; reason?: string; finishedAt: string };
+      runtime?: { count: number; sample: number[] };
+    }
+  >;
+  handler_status?: { state?: string; currently_running?: string; pod?: string };
+}
+
+export type GroupView = KubernetesObject & { spec?: Record<string, unknown>; status?: GroupStatusView };
+
+/** Installs the generated CRDs (idempotent; shared by every suite of the run). */
+export async function installOaatCrds(cluster: TestCluster): Promise<void> {
+  for (const file of ['oaatgroups.kawaja.net.yaml', 'oaattypes.kawaja.net.yaml']) {
+    const [crd] = loadManifests({ file: path.join(REPO_ROOT, 'config', 'crd', file) });
+    if (crd) await cluster.installCrd(crd);
+  }
+}
+
+export class OaatNamespace {
+  operators: OperatorProcess[] = [];
+  checker: InvariantChecker | undefined;
+
+  private constructor(
+    readonly cluster: TestCluster,
+    readonly name: string,
+  ) {}
+
+  /** A fresh namespace with an OaatType `runner` whose pods run on the KWOK node. */
+  static async create(cluster: TestCluster, prefix: string): Promise<OaatNamespace> {
+    const namespace = new OaatNamespace(cluster, await cluster.createNamespace(prefix));
+    await namespace.apply({
+      apiVersion: 'kawaja.net/v1',
+      kind: 'OaatType',
+      metadata: { name: 'runner' },
+      spec: {
+        type: 'pod',
+        podspec: {
+          nodeName: cluster.info.node,
+          container: { name: 'main', image: 'oaat.invalid/item:never-pulled', command: ['run', '%%oaat_item%%'] },
+        },
+      },
+    });
+    namespace.checker = await InvariantChecker.start(cluster.kubeConfig, namespace.name);
+    return namespace;
+  }
+
+  async apply(object: Record<string, unknown>): Promise<KubernetesObject> {
+    const [stored] = await this.cluster.apply([object], this.name);
+    if (!stored) throw new Error('nothing stored');
+    return stored;
+  }
+
+  /** Creates a group (frequency 1m unless given) over `items`. */
+  group(name: string, items: string[], spec: Record<string, unknown> = {}): Promise<KubernetesObject> {
+    return this.apply({
+      apiVersion: 'kawaja.net/v1',
+      kind: 'OaatGroup',
+      metadata: { name },
+      spec: { frequency: '1m', oaatType: 'runner', oaatItems: items, ...spec },
+    });
+  }
+
+  /** Imports item history the way users do: a merge patch of /status. */
+  async seedStatus(group: string, status: Record<string, unknown>): Promise<void> {
+    await this.cluster.custom.patchNamespacedCustomObjectStatus(
+      { ...GROUP_API, namespace: this.name, plural: 'oaatgroups', name: group, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Starts an operator watching this namespace (several may run at once). */
+  startOperator(env: Record<string, string> = {}, name = `operator-${String(this.operators.length)}`): OperatorProcess {
+    const operator = new OperatorProcess({
+      name,
+      entry: 'src/main.ts',
+      kubeconfig: this.cluster.info.kubeconfig,
+      env: { OAAT_WATCH_NAMESPACES: this.name, OAAT_LEASE_NAMESPACE: this.name, ...FAST_SETTINGS, ...env },
+    });
+    this.operators.push(operator);
+    operator.start();
+    return operator;
+  }
+
+  async readGroup(name: string): Promise<GroupView> {
+    return (await this.cluster.custom.getNamespacedCustomObject({ ...GROUP_API, namespace: this.name, plural: 'oaatgroups', name })) as GroupView;
+  }
+
+  waitForGroup(name: string, accept: (group: GroupView) => boolean, what: string, options: Partial<WaitOptions> = {}): Promise<GroupView> {
+    return waitUntil(() => this.readGroup(name), accept, { what: `group ${name}: ${what}`, timeoutMs: 60_000, ...options });
+  }
+
+  async pods(): Promise<V1Pod[]> {
+    return (await this.cluster.core.listNamespacedPod({ namespace: this.name, labelSelector: 'app=oaat-operator' })).items;
+  }
+
+  async livePods(): Promise<V1Pod[]> {
+    return (await this.pods()).filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed');
+  }
+
+  /** Waits until the group's claimed run has a Running pod, and returns it. */
+  async runningPod(group: string, timeoutMs = 60_000): Promise<V1Pod> {
+    return waitUntil(
+      async () => {
+        const run = (await this.readGroup(group)).status?.currentRun;
+        if (!run) return undefined;
+        try {
+          return await this.cluster.core.readNamespacedPod({ namespace: this.name, name: run.podName });
+        } catch (error) {
+          if (apiStatus(error) === 404) return undefined;
+          throw error;
+        }
+      },
+      (pod): pod is V1Pod => pod?.status?.phase === 'Running',
+      { what: `a Running pod for group ${group}`, timeoutMs },
+    ) as Promise<V1Pod>;
+  }
+
+  /** Ends a pod the way KWOK simulates it. */
+  end(pod: V1Pod, how: SimulatedOutcome): Promise<V1Pod> {
+    return simulateOutcome(this.cluster.core, this.name, pod.metadata?.name ?? '', how);
+  }
+
+  /** Stops the operators and the checker; returns the checker's violations. */
+  async close(): Promise<string[]> {
+    await Promise.all(this.operators.map((operator) => operator.program.kill('SIGTERM')));
+    return this.checker?.stop() ?? [];
+  }
+}
