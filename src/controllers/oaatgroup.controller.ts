@@ -12,7 +12,7 @@
  * creates the pod, within the create grace and only if it was never observed.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseDuration } from '../api/v1/duration.ts';
+import { failureCoolOffMs, frequencyMs } from '../api/v1/defaults.ts';
 import { ANNOTATIONS, LABELS } from '../api/v1/keys.ts';
 import { labelValue, podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
@@ -24,8 +24,8 @@ import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { failureCount, iso, StatusDraft, type RunRecord } from '../services/group-status.ts';
-import { isLive, isTerminal, terminalPod } from '../services/pod-outcome.ts';
-import { renderPod } from '../services/pod-templater.ts';
+import { epochMs, isLive, isTerminal, terminalPod } from '../services/pod-outcome.ts';
+import { containerProblems, renderPod } from '../services/pod-templater.ts';
 import { randomIndex, type Rng } from '../services/rng.ts';
 import { selectItem } from '../services/selection-policy.ts';
 import type { PodSightings } from './pod-sightings.ts';
@@ -82,7 +82,6 @@ export interface GroupReconcilerDeps {
   settings: GroupReconcilerSettings;
 }
 
-const DEFAULT_FREQUENCY = '1h';
 const RUN_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export class OaatGroupReconciler implements Reconciler {
@@ -100,17 +99,27 @@ export class OaatGroupReconciler implements Reconciler {
     const run = draft.currentRun;
     if (run) {
       const pod = pods.find((p) => p.metadata?.name === run.podName);
+      this.deps.sightings.track(request.namespace, run.podName, pod);
       if (pod !== undefined && isTerminal(pod)) {
         this.close(group, draft, this.recordOf(pod, now), log);
       } else if (pod === undefined) {
         const claimedAgo = now - Date.parse(run.claimedAt);
         const ours = run.podName === podName(group.metadata.name ?? '', run.item, run.id);
-        if (ours && !this.deps.sightings.has(request.namespace, run.podName) && claimedAgo < settings.createGraceMs) {
+        const lastSeen = this.deps.sightings.last(request.namespace, run.podName);
+        const closedHere = this.deps.sightings.wasClosed(request.namespace, run.podName);
+        if (closedHere) return { requeueAfter: 1_000 }; // a stale read of a run this process closed
+        if (ours && lastSeen === undefined && claimedAgo < settings.createGraceMs) {
           return this.create(group, run, draft, now, log);
         }
         if (!(await this.confirmedGone(request.namespace, run.podName))) return { requeueAfter: 1_000 };
-        const seen = this.deps.sightings.has(request.namespace, run.podName);
-        this.close(group, draft, { outcome: seen ? 'Deleted' : 'Lost', finishedAt: now, reason: seen ? 'PodDeleted' : 'PodNeverObserved' }, log);
+        // Gone: its last terminal state, if seen, says how it ended; else it was deleted, or never seen at all.
+        const record: RunRecord =
+          lastSeen !== undefined && isTerminal(lastSeen)
+            ? this.recordOf(lastSeen, now)
+            : lastSeen !== undefined
+              ? { outcome: 'Deleted', finishedAt: now, reason: 'PodDeleted' }
+              : { outcome: 'Lost', finishedAt: now, reason: 'PodNeverObserved' };
+        this.close(group, draft, record, log);
       }
     }
     await this.enforceOnePod(group, draft, pods, now, log);
@@ -154,11 +163,12 @@ export class OaatGroupReconciler implements Reconciler {
           ];
         }),
       );
+      const coolOffMs = failureCoolOffMs(group.spec ?? {});
       const selection = selectItem({
         items,
         history,
-        frequencyMs: parseDuration(group.spec?.frequency ?? DEFAULT_FREQUENCY),
-        ...(group.spec?.failureCoolOff !== undefined && { coolOffMs: parseDuration(group.spec.failureCoolOff) }),
+        frequencyMs: frequencyMs(group.spec ?? {}),
+        ...(coolOffMs !== undefined && { coolOffMs }),
         retryFloorMs: settings.retryFloorMs,
         clock: this.deps.clock,
         rng: this.deps.rng,
@@ -190,10 +200,19 @@ export class OaatGroupReconciler implements Reconciler {
     return [...all.values()];
   }
 
+  /**
+   * The record of a terminal pod. A pod someone deleted while it ran ends like any other (a
+   * kubelet reports a terminal phase before removing it), but its outcome is `Deleted`: it
+   * counts as a failure, with the exit code the deletion caused.
+   */
   private recordOf(pod: V1Pod, now: number): RunRecord {
     const end = terminalPod(pod);
+    // deletionTimestamp is when the grace period ends; the deletion was asked for that much earlier.
+    const deleteAt = epochMs(pod.metadata?.deletionTimestamp);
+    const deletedAt = deleteAt === undefined ? undefined : deleteAt - (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
+    const deletedWhileRunning = deletedAt !== undefined && (end?.finishedAt ?? now) >= deletedAt;
     return {
-      outcome: end?.outcome ?? 'Failed',
+      outcome: deletedWhileRunning ? 'Deleted' : (end?.outcome ?? 'Failed'),
       finishedAt: Math.min(end?.finishedAt ?? now, now),
       ...(pod.metadata?.uid !== undefined && { podUID: pod.metadata.uid }),
       ...(end?.exitCode !== undefined && { exitCode: end.exitCode }),
@@ -206,7 +225,7 @@ export class OaatGroupReconciler implements Reconciler {
     const run = draft.currentRun;
     if (!run) return;
     const lastRun = draft.close(record, this.deps.rng, this.deps.clock.now());
-    this.deps.sightings.forget(group.metadata?.namespace ?? '', run.podName);
+    this.deps.sightings.closedRun(group.metadata?.namespace ?? '', run.podName, this.deps.clock.now());
     const detail = record.exitCode === undefined ? '' : ` with exit code ${String(record.exitCode)}`;
     const message = `item ${run.item} ${record.outcome === 'Succeeded' ? 'succeeded' : `ended: ${record.outcome}${detail}`}`;
     this.deps.events.record(group, record.outcome === 'Succeeded' || record.outcome === 'Lost' ? 'Normal' : 'Warning', `Run${record.outcome}`, message);
@@ -236,7 +255,8 @@ export class OaatGroupReconciler implements Reconciler {
     const recordedRuns = new Set(Object.values(draft.status.items ?? {}).flatMap((item) => [item?.last_run?.id, item?.last_run?.podUID]));
     const adoptable = live.filter((pod) => !recordedRuns.has(pod.metadata?.uid) && !recordedRuns.has(pod.metadata?.labels?.[LABELS.runId]));
     if (draft.currentRun === undefined && adoptable.length > 0) {
-      const oldest = [...adoptable].sort((a, b) => (a.metadata?.creationTimestamp?.getTime() ?? 0) - (b.metadata?.creationTimestamp?.getTime() ?? 0))[0];
+      const created = (pod: V1Pod): number => epochMs(pod.metadata?.creationTimestamp) ?? 0;
+      const oldest = [...adoptable].sort((a, b) => created(a) - created(b))[0];
       if (oldest?.metadata?.name !== undefined) {
         const id = oldest.metadata.labels?.[LABELS.runId] ?? `adopted-${(oldest.metadata.uid ?? '').slice(0, 8)}`;
         draft.claim({ id, item: itemOfPod(oldest) ?? 'unknown', podName: oldest.metadata.name, claimedAt: iso(now) });
@@ -284,13 +304,15 @@ export class OaatGroupReconciler implements Reconciler {
   }
 
   private problems(group: OaatGroup, type: OaatType | undefined): { reason: string; message: string }[] {
-    const problems = validateGroupSpec(group.spec ?? {}).errors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
+    const problems = validateGroupSpec(group.spec).errors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
     const typeName = group.spec?.oaatType;
     if (typeName !== undefined && typeName !== '') {
       if (type === undefined) {
         problems.push({ reason: 'OaatTypeNotFound', message: `OaatType ${typeName} not found in namespace ${group.metadata?.namespace ?? ''}` });
       } else {
-        problems.push(...validateOaatType(type).map((p) => ({ reason: 'OaatTypeInvalid', message: `OaatType ${typeName}: ${p.path}: ${p.message}` })));
+        problems.push(
+          ...[...validateOaatType(type), ...containerProblems(type)].map((p) => ({ reason: 'OaatTypeInvalid', message: `OaatType ${typeName}: ${p.path}: ${p.message}` })),
+        );
       }
     }
     return problems;

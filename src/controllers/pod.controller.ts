@@ -15,7 +15,7 @@ import type { KubeClient } from '../runtime/client.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
-import { isTerminal, terminalPod } from '../services/pod-outcome.ts';
+import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
 import { groupOfPod, itemOfPod, POD_GROUP_INDEX } from './oaatgroup.controller.ts';
 import { PODS } from './resources.ts';
 
@@ -66,7 +66,7 @@ export class PodReconciler implements Reconciler {
 
     const { successfulPodsHistoryLimit, failedPodsHistoryLimit, retentionMs } = this.deps.settings;
     const now = this.deps.clock.now();
-    const finished = (p: V1Pod): number => terminalPod(p)?.finishedAt ?? p.metadata?.creationTimestamp?.getTime() ?? 0;
+    const finished = (p: V1Pod): number => terminalPod(p)?.finishedAt ?? epochMs(p.metadata?.creationTimestamp) ?? 0;
     const phase = pod.status?.phase;
     const siblings = this.deps.pods
       .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)

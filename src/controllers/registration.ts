@@ -40,7 +40,7 @@ function common(context: ResolutionContext, config: OperatorConfig, name: string
 
 export function registerOaatControllers(container: Container): void {
   const config = container.get<OperatorConfig>(TOKENS.Config);
-  const sightings = new PodSightings();
+  const sightings = new PodSightings(Math.max(10 * 60_000, 2 * config.createGraceMs));
 
   container.bind(GROUP_INFORMER).toDynamicValue(
     (context) =>
@@ -66,9 +66,9 @@ export function registerOaatControllers(container: Container): void {
       indexes: { [POD_GROUP_INDEX]: podGroupIndex },
     });
     const saw = (pod: V1Pod): void => {
-      sightings.saw(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+      sightings.saw(pod);
     };
-    pods.addEventHandler({ onAdd: saw, onUpdate: (_old, pod) => { saw(pod); } });
+    pods.addEventHandler({ onAdd: saw, onUpdate: (_old, pod) => { saw(pod); }, onDelete: saw });
     return pods;
   });
   for (const token of [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER]) container.bind(TOKENS.Informer).toService(token);

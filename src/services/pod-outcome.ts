@@ -28,7 +28,11 @@ export function isLive(pod: V1Pod): boolean {
   return !isTerminal(pod);
 }
 
-function epochMs(value: Date | string | undefined): number | undefined {
+/**
+ * Epoch ms of a timestamp field. Objects from the caches are plain JSON, so their timestamps
+ * are strings even where client-node's types say Date; both are accepted.
+ */
+export function epochMs(value: Date | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;

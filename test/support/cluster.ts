@@ -13,6 +13,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  loadYaml,
   PatchStrategy,
   RbacAuthorizationV1Api,
   type KubernetesObject,
@@ -56,11 +57,15 @@ export class TestCluster {
   /**
    * Server-side applies every document (objects without a namespace get `namespace` when
    * given) and returns what the server stored, in order.
+   *
+   * Documents go through client-node's model classes first (`loadYaml`): its serializer
+   * otherwise drops the keys whose wire names differ from the model's (all the
+   * `x-kubernetes-*` keys of a CRD schema) from plain objects of built-in kinds.
    */
   async apply(documents: KubernetesObject[], namespace?: string): Promise<KubernetesObject[]> {
     const stored: KubernetesObject[] = [];
     for (const document of documents) {
-      const object = structuredClone(document);
+      const object = loadYaml<KubernetesObject>(JSON.stringify(document));
       if (namespace !== undefined && object.metadata !== undefined && object.metadata.namespace === undefined) {
         object.metadata.namespace = namespace;
       }

@@ -54,13 +54,26 @@ export class InvariantChecker {
   static async start(kubeConfig: KubeConfig, namespace: string): Promise<InvariantChecker> {
     const checker = new InvariantChecker(namespace);
     const watch = new Watch(kubeConfig);
-    const open = async (path: string, handle: (type: string, object: KubernetesObject) => void): Promise<void> => {
+    // A watch that ends (server timeout, 429 under load) resumes from the last resourceVersion
+    // seen, so no event is missed; one that cannot resume (410) means events were lost.
+    const open = async (path: string, handle: (type: string, object: KubernetesObject) => void, resourceVersion?: string): Promise<void> => {
+      let last = resourceVersion;
       checker.controllers.push(
-        await watch.watch(path, { allowWatchBookmarks: false }, handle, (error: unknown) => {
-          if (error !== null && error !== undefined && !checker.stopped) {
-            checker.violation(`watch of ${path} ended: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
-          }
-        }),
+        await watch.watch(
+          path,
+          { allowWatchBookmarks: true, ...(last !== undefined && { resourceVersion: last }) },
+          (type: string, object: KubernetesObject) => {
+            last = object.metadata?.resourceVersion ?? last;
+            if (type === 'ERROR') {
+              if (!checker.stopped) checker.violation(`the checker lost events of ${path}: ${JSON.stringify(object)}`);
+            } else if (type !== 'BOOKMARK') {
+              handle(type, object);
+            }
+          },
+          () => {
+            if (!checker.stopped) setTimeout(() => void open(path, handle, last), 200);
+          },
+        ),
       );
     };
     await open(`/apis/kawaja.net/v1/namespaces/${namespace}/oaatgroups`, (type, object) => {

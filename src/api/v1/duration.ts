@@ -57,7 +57,7 @@ const FORMAT = 'write whole numbers with a unit (s, m, h, d or w), e.g. "5m", "1
 /** What follows the quoted input when it does not match the grammar. */
 export const NOT_A_DURATION = `is not a duration: ${FORMAT}`;
 /** What follows the quoted input when its total is above {@link MAX_DURATION_SECONDS}. */
-export const DURATION_TOO_LONG = 'is longer than the maximum of 36500d (about 100 years)';
+export const DURATION_TOO_LONG = `is longer than the maximum of ${MAX_DURATION_SECONDS / 86_400}d (about 100 years)`;
 /** What follows the quoted input when its total is zero and zero is not allowed. */
 export const DURATION_IS_ZERO = 'is zero: give a duration of at least 1s';
 
@@ -101,8 +101,8 @@ export function parseDuration(text: string, options: ParseDurationOptions = {}):
   for (const [, digits, unit] of text.matchAll(TOKEN_REGEXP)) {
     seconds += Number(digits) * (SECONDS_BY_NAME.get(unit ?? '') ?? Number.NaN);
   }
-  if (!(seconds <= MAX_DURATION_SECONDS)) throw new Error(`${quoted} ${DURATION_TOO_LONG}`);
   if (seconds === 0 && options.allowZero !== true) throw new Error(`${quoted} ${DURATION_IS_ZERO}`);
+  if (!(seconds <= MAX_DURATION_SECONDS)) throw new Error(`${quoted} ${DURATION_TOO_LONG}`);
   return seconds * 1000;
 }
 
@@ -139,22 +139,18 @@ function celTotalSeconds(): string {
  * ({@link durationFallbackMessage}).
  */
 export function durationValidation(options: ParseDurationOptions = {}): CelValidation {
-  const grammar = `self.matches(${celPattern(DURATION_PATTERN)})`;
-  const inRange = `${celTotalSeconds()} <= ${MAX_DURATION_SECONDS}.0`;
-  const quotedSelf = `'"' + self + '" '`;
-  if (options.allowZero === true) {
-    return {
-      rule: `${grammar} && ${inRange}`,
-      messageExpression: `${quotedSelf} + (!${grammar} ? ${celString(NOT_A_DURATION)} : ${celString(DURATION_TOO_LONG)})`,
-      message: durationFallbackMessage(options),
-    };
-  }
-  const nonZero = `self.matches('[1-9]')`;
+  // Only the numbers hold digits, so a text of the grammar adds up to zero unless it has a nonzero digit.
+  const checks: (readonly [condition: string, failure: string])[] = [
+    [`self.matches(${celPattern(DURATION_PATTERN)})`, NOT_A_DURATION],
+    ...(options.allowZero === true ? [] : [[`self.matches('[1-9]')`, DURATION_IS_ZERO] as const]),
+    [`${celTotalSeconds()} <= ${MAX_DURATION_SECONDS}.0`, DURATION_TOO_LONG],
+  ];
+  const [last, ...earlier] = [...checks].reverse();
+  if (last === undefined) throw new Error('no duration checks');
+  const failure = earlier.reduce((otherwise, [condition, message]) => `!${condition} ? ${celString(message)} : ${otherwise}`, celString(last[1]));
   return {
-    rule: `${grammar} && ${nonZero} && ${inRange}`,
-    messageExpression:
-      `${quotedSelf} + (!${grammar} ? ${celString(NOT_A_DURATION)} : !${nonZero} ? ${celString(DURATION_IS_ZERO)} : ` +
-      `${celString(DURATION_TOO_LONG)})`,
+    rule: checks.map(([condition]) => condition).join(' && '),
+    messageExpression: `'"' + self + '" ' + (${failure})`,
     message: durationFallbackMessage(options),
   };
 }
@@ -164,5 +160,5 @@ export function durationValidation(options: ParseDurationOptions = {}): CelValid
  * refuses messages with line breaks, so a text holding one gets this instead of the quoted text.
  */
 export function durationFallbackMessage(options: ParseDurationOptions = {}): string {
-  return `is not a valid duration (${options.allowZero === true ? '' : 'at least 1s, '}at most 36500d): ${FORMAT}`;
+  return `is not a valid duration (${options.allowZero === true ? '' : 'at least 1s, '}at most ${MAX_DURATION_SECONDS / 86_400}d): ${FORMAT}`;
 }

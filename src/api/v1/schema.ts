@@ -12,9 +12,8 @@
  * Unlike the original, status is a subresource: a main-resource write ignores `status`.
  * Nothing here needs a Kubernetes newer than 1.30.
  */
-import type { RunOutcome } from './types.ts';
-import { GROUP, VERSION } from './types.ts';
 import { durationValidation, MAX_DURATION_LENGTH } from './duration.ts';
+import { GROUP, VERSION, type RunOutcome } from './types.ts';
 
 /** How the API server reports a failed rule (apiextensions.k8s.io/v1 FieldValueErrorReason). */
 export type RuleReason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
@@ -138,9 +137,15 @@ export const OAAT_TYPE_RULES = {
   },
 } as const satisfies Record<string, FieldRule>;
 
-/** The rule as placed on the schema node of its field, or on a parent with `fieldPath`. */
-function celRule(rule: FieldRule, fieldPath?: string): CelValidation {
-  return { rule: rule.rule, message: rule.message, reason: rule.reason, ...(fieldPath === undefined ? {} : { fieldPath }) };
+/**
+ * The rule as placed on the schema node at path `at`: on its field itself, or on a parent with
+ * the `fieldPath` that makes the API server report it at the rule's path.
+ */
+function celRule(rule: FieldRule, at: string): CelValidation {
+  const placed = { rule: rule.rule, message: rule.message, reason: rule.reason };
+  if (rule.path === at) return placed;
+  if (!rule.path.startsWith(`${at}.`)) throw new Error(`rule for ${rule.path} placed at ${at}`);
+  return { ...placed, fieldPath: rule.path.slice(at.length) };
 }
 
 const text = (description: string): SchemaNode => ({ type: 'string', description });
@@ -317,8 +322,8 @@ const oaatTypeSpec: SchemaNode = {
   type: 'object',
   description: 'How to run an item.',
   'x-kubernetes-validations': [
-    celRule(OAAT_TYPE_RULES.typeIsPod, '.type'),
-    celRule(OAAT_TYPE_RULES.podspecPresent, '.podspec'),
+    celRule(OAAT_TYPE_RULES.typeIsPod, 'spec'),
+    celRule(OAAT_TYPE_RULES.podspecPresent, 'spec'),
   ],
   properties: {
     type: text('Execution type; must be "pod".'),
@@ -326,19 +331,19 @@ const oaatTypeSpec: SchemaNode = {
       'A pod spec, except that its one container is given as "container"; every other field is copied into the item pods. ' +
         'In command, args and env values, {{oaat_item}} and %%oaat_item%% are replaced by the item.',
       {
-        'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.containerPresent, '.container')],
+        'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.containerPresent, 'spec.podspec')],
         properties: {
           container: openObject('The container that runs an item (a core/v1 Container).', { minProperties: 1 }),
           containers: {
             type: 'array',
             description: 'Not allowed: use container.',
             items: openObject('A container.'),
-            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noContainers)],
+            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noContainers, 'spec.podspec.containers')],
           },
           restartPolicy: {
             type: 'string',
             description: 'Not allowed: item pods always run with restartPolicy Never.',
-            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noRestartPolicy)],
+            'x-kubernetes-validations': [celRule(OAAT_TYPE_RULES.noRestartPolicy, 'spec.podspec.restartPolicy')],
           },
         },
       },

@@ -4,10 +4,11 @@
  * stored before a rule existed, or under the Python original's open schemas, are never
  * re-validated).
  *
- * The checks are driven by the schema nodes themselves: every structural constraint used by
- * schema.ts (type, required, enum, pattern, minLength, maxLength, maxItems,
- * minProperties) is applied by one walker, and every CEL rule has a twin here, looked up by
- * its rule text; a schema rule without a twin is a programming error that throws. As the API
+ * The checks are driven by the spec schemas themselves: one walker applies every structural
+ * constraint they use ({@link SUPPORTED_KEYWORDS}), and every CEL rule has a twin here, looked
+ * up by its rule text. A spec schema with a keyword the walker does not know, or a rule without
+ * a twin, is a programming error: this module then throws when it loads. Status is not checked
+ * (the operator writes it; the API server validates every status write). As the API
  * server does, absent and null fields are left alone unless required (it drops nulls of
  * non-nullable fields), fields the schema does not declare are ignored (it prunes them), and a
  * value's CEL rules are judged only when the value passed its structural checks.
@@ -94,11 +95,40 @@ function twinOf(validation: CelValidation): RuleTwin {
   return twin;
 }
 
-/** Every CEL rule of `node` and the nodes below it. */
-function* rulesOf(node: SchemaNode): Generator<CelValidation> {
-  yield* node['x-kubernetes-validations'] ?? [];
+/** The schema keywords {@link check} applies (or, like `description`, that need nothing). */
+const SUPPORTED_KEYWORDS = new Set<string>([
+  'type',
+  'description',
+  'nullable',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'maxItems',
+  'minProperties',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-validations',
+]);
+
+/** `node` and every node below it. */
+function* nodesOf(node: SchemaNode): Generator<SchemaNode> {
+  yield node;
   for (const child of [...Object.values(node.properties ?? {}), node.items, node.additionalProperties]) {
-    if (child !== undefined) yield* rulesOf(child);
+    if (child !== undefined) yield* nodesOf(child);
+  }
+}
+
+/** Throws unless {@link check} mirrors every constraint of `schema` and below. */
+function assertMirrored(schema: SchemaNode): void {
+  for (const node of nodesOf(schema)) {
+    const unknown = Object.keys(node).filter((keyword) => !SUPPORTED_KEYWORDS.has(keyword));
+    if (unknown.length > 0) throw new Error(`the runtime validator does not apply ${unknown.join(', ')}`);
+    for (const validation of node['x-kubernetes-validations'] ?? []) twinOf(validation);
   }
 }
 
@@ -198,10 +228,16 @@ function rootSchema(crd: CustomResourceDefinition): SchemaNode {
   return version.schema.openAPIV3Schema;
 }
 
+/** The `spec` schema under a root schema. */
+function specOf(root: SchemaNode): SchemaNode {
+  const spec = root.properties?.spec;
+  if (spec === undefined) throw new Error('a root schema without spec');
+  return spec;
+}
+
 const GROUP_SCHEMA = rootSchema(OAAT_GROUP_CRD);
 const TYPE_SCHEMA = rootSchema(OAAT_TYPE_CRD);
-// Every rule has its twin, or this module does not load.
-for (const schema of [GROUP_SCHEMA, TYPE_SCHEMA]) for (const validation of rulesOf(schema)) twinOf(validation);
+for (const schema of [GROUP_SCHEMA, TYPE_SCHEMA]) assertMirrored(specOf(schema));
 /** The most duplicate names a warning lists. */
 const LISTED_DUPLICATES = 10;
 

@@ -342,7 +342,7 @@ describe('printer columns', () => {
     await create(group(validGroupSpec));
     await patchStatus('g', {
       conditions: [{ type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' }],
-      handler_status: { state: 'running', currently_running: 'item1', pod: 'g-item1-abc123-r1', last_run: '2026-01-01T00:00:00Z' },
+      handler_status: { state: 'running', currently_running: 'item1', pod: 'g-item1-abc123-r1', last_run: '2021-04-15T06:32:00Z' },
       nextEligibleAt: '2099-01-01T00:00:00Z',
     });
     const table = (await cluster.custom.getNamespacedCustomObject({ ...API, namespace, plural: 'oaatgroups', name: 'g' }, asTable)) as Table;
