@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make run`: a cluster to work with. With a kubeconfig that reaches a cluster (KUBECONFIG or
-# ~/.kube/config) that cluster is used and nothing is built. Without one, a local T2 control
-# plane is started (or reused) in OAAT_RUN_STATE; it keeps running until `make stop`.
+# `make run`: the operator on a cluster, with the CRDs and the samples installed. With a
+# kubeconfig that reaches a cluster (KUBECONFIG or ~/.kube/config) that cluster is used and no
+# control plane is built. Without one, a local T2 control plane is started (or reused) in
+# OAAT_RUN_STATE; it keeps running after the operator stops, until `make stop`.
 # OAAT_RUN_CLUSTER=local starts the local control plane even when a kubeconfig exists.
+# The operator runs in the foreground (Ctrl-C stops it), watching all namespaces, with leader
+# election off; OAAT_* variables configure it (docs/development.md).
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH=$ROOT/node_modules/.bin:$PATH
@@ -15,13 +18,15 @@ use_local() {
     echo "make run: starting a local control plane (etcd, kube-apiserver, scheduler, controller-manager, KWOK)"
     CP_STATE_DIR=$STATE "$ROOT/hack/control-plane.sh" start --tier T2
   fi
+  export KUBECONFIG=$STATE/kubeconfig
   cat <<EOM
 
-Use it:
+In another terminal:
   source $STATE/env          # KUBECONFIG, and kubectl on PATH
-  kubectl get nodes          # one fake node, kwok-node-0: pods bound to it run (simulated)
-Stop it:
-  make stop
+  kubectl get og,pods        # the sample group and its item pods (pods on the fake node
+                             # kwok-node-0 stay Running until told otherwise:
+  kubectl annotate pod NAME sim.oaat.test/outcome=succeed   # ... or =fail)
+Stop the control plane (after Ctrl-C here): make stop
 EOM
 }
 
@@ -38,4 +43,10 @@ else
   esac
 fi
 echo
-echo "The operator itself is not part of this build yet: only the cluster is set up."
+echo "make run: installing the CRDs and the samples (namespace default)"
+node "$ROOT/hack/apply-manifests.mjs" "$ROOT/config/crd" "$ROOT/config/samples"
+echo "make run: building and starting the operator (Ctrl-C stops it)"
+(cd "$ROOT" && npm run --silent build)
+export OAAT_LEADER_ELECT=${OAAT_LEADER_ELECT:-false} OAAT_LOG_FORMAT=${OAAT_LOG_FORMAT:-text}
+export OAAT_HTTP_ADDRESS=${OAAT_HTTP_ADDRESS:-127.0.0.1:8080}
+exec node "$ROOT/dist/main.js"

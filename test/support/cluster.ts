@@ -58,14 +58,16 @@ export class TestCluster {
    * Server-side applies every document (objects without a namespace get `namespace` when
    * given) and returns what the server stored, in order.
    *
-   * Documents go through client-node's model classes first (`loadYaml`): its serializer
-   * otherwise drops the keys whose wire names differ from the model's (all the
-   * `x-kubernetes-*` keys of a CRD schema) from plain objects of built-in kinds.
+   * Plain objects (parsed YAML or literals) go through client-node's model classes first
+   * (`loadYaml`): its serializer otherwise drops the keys whose wire names differ from the
+   * model's (all the `x-kubernetes-*` keys of a CRD schema) from plain objects of built-in
+   * kinds. Model instances (from `loadAllYaml`) are used as they are.
    */
   async apply(documents: KubernetesObject[], namespace?: string): Promise<KubernetesObject[]> {
     const stored: KubernetesObject[] = [];
     for (const document of documents) {
-      const object = loadYaml<KubernetesObject>(JSON.stringify(document));
+      const plain = Object.getPrototypeOf(document) === Object.prototype;
+      const object = plain ? loadYaml<KubernetesObject>(JSON.stringify(document)) : document;
       if (namespace !== undefined && object.metadata !== undefined && object.metadata.namespace === undefined) {
         object.metadata.namespace = namespace;
       }

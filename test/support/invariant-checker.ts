@@ -118,7 +118,12 @@ export class InvariantChecker {
 
   private onGroup(type: string, group: Group): void {
     const name = group.metadata?.name ?? '';
-    if (type === 'DELETED') return;
+    if (type === 'DELETED') {
+      // A deleted group's open claim dies with it.
+      this.claimed.delete(name);
+      this.currentRun.delete(name);
+      return;
+    }
     const status = group.status ?? {};
     const run = status.currentRun ?? undefined;
     const previousRun = this.currentRun.get(name);
