@@ -48,3 +48,27 @@ status: ## show the local control plane `make run` started
 
 clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it)
 	rm -rf dist coverage
+
+# --- Helm chart, plain manifests, image, end-to-end (charts/oaat-operator) ---
+.PHONY: gen-manifests test-chart e2e-local e2e docker-build crds-upgrade
+IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
+
+gen-manifests: deps ## copy the CRDs into the chart and render config/rbac, config/manager from it (needs helm: built once)
+	npm run gen:manifests
+
+test-chart: deps ## helm lint/template of the chart, its values schema, and up-to-date generated manifests
+	hack/tools.sh helm
+	npm run test:chart
+
+e2e-local: deps ## chart + operator end to end on a local T2 control plane, no container engine (see hack/e2e-local.sh)
+	hack/e2e-local.sh
+
+e2e: deps ## kind + image + chart + samples (needs a container engine and kind; see hack/e2e.sh)
+	hack/e2e.sh
+
+docker-build: ## build the operator image IMG (needs a container engine)
+	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make e2e-local' runs the image's contents without one" >&2; exit 1; }
+	docker build -t $(IMG) .
+
+crds-upgrade: ## apply the chart's CRDs to the cluster in KUBECONFIG (helm upgrade never updates crds/)
+	kubectl apply --server-side --force-conflicts -f charts/oaat-operator/crds/

@@ -39,5 +39,24 @@ export default {
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
       slowTestThreshold: 30,
     },
+    // `chart`: the Helm chart offline (helm lint/template, schema, generated manifests); the
+    // global setup builds or finds helm (hack/tools.sh helm-path).
+    {
+      ...common,
+      displayName: 'chart',
+      testMatch: ['<rootDir>/test/chart/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/chart/global-setup.ts',
+    },
+    // `e2e`: the chart installed into a T2 control plane and the operator run as a local
+    // process with the chart's settings and ServiceAccount (`make e2e-local`).
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      slowTestThreshold: 60,
+    },
   ],
 };

@@ -32,6 +32,13 @@ cat "$tools_log"; rm -f "$tools_log"
 trap - EXIT
 
 step "integration tests"; npm run --silent test:integration -- --json --outputFile="$results/integration.json"
+
+# Helm chart (offline checks), then the chart end to end on its own T2 control plane.
+step "helm: hack/tools.sh helm"; hack/tools.sh helm
+step "chart checks: helm lint/template, values schema, generated manifests"
+npm run --silent test:chart -- --json --outputFile="$results/chart.json"
+step "e2e-local: chart + operator on a local T2 control plane"
+hack/e2e-local.sh --json --outputFile="$results/e2e.json"
 step "all checks passed in $((SECONDS - started)) s"
 # One closing line for every test runner together.
 node -e '
@@ -42,5 +49,5 @@ node -e '
     totals.skipped += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-' "$results/unit.json" "$results/integration.json"
+' "$results/unit.json" "$results/integration.json" "$results/chart.json" "$results/e2e.json"
 rm -rf "$results"

@@ -9,6 +9,7 @@
 #   t1     t0 + kwok                               (tier T1)
 #   t2|all t1 + kube-scheduler + kube-controller-manager (tier T2; the default)
 #   helm   helm (built lazily: only chart tests need it)
+#   helm-path  build helm if needed, then print the path of its binary (and nothing else on stdout)
 #   bindir [t0|t1|t2]  build that set (default t2), then print the directory holding
 #          unversioned links to every binary built so far
 #   check  only check that Go works and module checksums can be verified here
@@ -220,6 +221,7 @@ case ${1:-all} in
   t1) build "${T1[@]}" ;;
   t2 | all) build "${T2[@]}" ;;
   helm) build helm ;;
+  helm-path) build helm; versioned helm ;;
   bindir)
     case ${2:-t2} in
       t0) build "${T0[@]}" ;; t1) build "${T1[@]}" ;; t2) build "${T2[@]}" ;;
@@ -231,5 +233,5 @@ case ${1:-all} in
     echo "cache: $CACHE ($KEY)"
     echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION"
     du -sh "$BIN" "$GOMODCACHE" "$GOCACHE" 2>/dev/null || true ;;
-  *) echo "usage: $0 [t0|t1|t2|all|helm|bindir|check|info]" >&2; exit 2 ;;
+  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|bindir|check|info]" >&2; exit 2 ;;
 esac

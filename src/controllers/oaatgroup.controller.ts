@@ -12,7 +12,7 @@
  * creates the pod, within the create grace and only if it was never observed.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { failureCoolOffMs, frequencyMs } from '../api/v1/defaults.ts';
+import { DEFAULT_PENDING_TIMEOUT, failureCoolOffMs, frequencyMs, pendingTimeoutMs, runTimeoutMs } from '../api/v1/defaults.ts';
 import { ANNOTATIONS, LABELS } from '../api/v1/keys.ts';
 import { labelValue, podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
@@ -24,7 +24,7 @@ import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { failureCount, iso, StatusDraft, type RunRecord } from '../services/group-status.ts';
-import { epochMs, isLive, isTerminal, terminalPod } from '../services/pod-outcome.ts';
+import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from '../services/pod-outcome.ts';
 import { containerProblems, renderPod } from '../services/pod-templater.ts';
 import { randomIndex, type Rng } from '../services/rng.ts';
 import { selectItem } from '../services/selection-policy.ts';
@@ -94,6 +94,7 @@ export class OaatGroupReconciler implements Reconciler {
     const now = clock.now();
     const draft = new StatusDraft(group.status);
     const pods = this.podsOf(group);
+    let wakeAt = now + settings.requeueCapMs;
 
     // (1) The current run: close it, create its pod, or leave it running.
     const run = draft.currentRun;
@@ -102,7 +103,9 @@ export class OaatGroupReconciler implements Reconciler {
       this.deps.sightings.track(request.namespace, run.podName, pod);
       if (pod !== undefined && isTerminal(pod)) {
         this.close(group, draft, this.recordOf(pod, now), log);
-      } else if (pod === undefined) {
+      } else if (pod !== undefined) {
+        wakeAt = Math.min(wakeAt, await this.enforceLimits(group, pod, now, log));
+      } else {
         const claimedAgo = now - Date.parse(run.claimedAt);
         const ours = run.podName === podName(group.metadata.name ?? '', run.item, run.id);
         const lastSeen = this.deps.sightings.last(request.namespace, run.podName);
@@ -114,11 +117,7 @@ export class OaatGroupReconciler implements Reconciler {
         if (!(await this.confirmedGone(request.namespace, run.podName))) return { requeueAfter: 1_000 };
         // Gone: its last terminal state, if seen, says how it ended; else it was deleted, or never seen at all.
         const record: RunRecord =
-          lastSeen !== undefined && isTerminal(lastSeen)
-            ? this.recordOf(lastSeen, now)
-            : lastSeen !== undefined
-              ? { outcome: 'Deleted', finishedAt: now, reason: 'PodDeleted' }
-              : { outcome: 'Lost', finishedAt: now, reason: 'PodNeverObserved' };
+          lastSeen !== undefined ? this.recordOf(lastSeen, now) : { outcome: 'Lost', finishedAt: now, reason: 'PodNeverObserved' };
         this.close(group, draft, record, log);
       }
     }
@@ -145,7 +144,6 @@ export class OaatGroupReconciler implements Reconciler {
       this.deps.events.record(group, 'Warning', problems[0]?.reason ?? 'Invalid', problems.map((p) => p.message).join('; '));
     }
 
-    let requeueAfter = settings.requeueCapMs;
     if (ready && !paused && draft.currentRun === undefined) {
       const items = group.spec?.oaatItems ?? [];
       const history = new Map(
@@ -180,14 +178,12 @@ export class OaatGroupReconciler implements Reconciler {
         log.info('claimed a run', { item: selection.item, run: id });
       } else {
         draft.status.nextEligibleAt = selection.nextEligibleAt === undefined ? null : iso(selection.nextEligibleAt);
-        if (selection.nextEligibleAt !== undefined) {
-          requeueAfter = Math.min(requeueAfter, Math.max(0, selection.nextEligibleAt - now) + 1_000);
-        }
+        if (selection.nextEligibleAt !== undefined) wakeAt = Math.min(wakeAt, Math.max(now, selection.nextEligibleAt) + 1_000);
       }
     }
     draft.status.observedGeneration = group.metadata.generation ?? 0;
     await this.write(group, draft);
-    return draft.currentRun && draft.currentRun.id !== run?.id ? {} : { requeueAfter };
+    return draft.currentRun && draft.currentRun.id !== run?.id ? {} : { requeueAfter: Math.max(1, wakeAt - now) };
   }
 
   /** Pods of this group: owned by it, or carrying its parent-name label. */
@@ -201,24 +197,77 @@ export class OaatGroupReconciler implements Reconciler {
   }
 
   /**
-   * The record of a terminal pod. A pod someone deleted while it ran ends like any other (a
-   * kubelet reports a terminal phase before removing it), but its outcome is `Deleted`: it
-   * counts as a failure, with the exit code the deletion caused.
+   * The record of how a run's pod ended, from its last state (terminal, or the last seen before
+   * it vanished). A pod stopped by the kubelet's deadline or by this operator for a run timeout
+   * is `TimedOut`; one stopped because it stayed Pending too long is `Failed` (reason
+   * PendingTimeout); one someone else deleted while it ran is `Deleted` (kubelets report a
+   * terminal phase before removing it, with the exit code the deletion caused). All count as
+   * failures.
    */
   private recordOf(pod: V1Pod, now: number): RunRecord {
     const end = terminalPod(pod);
-    // deletionTimestamp is when the grace period ends; the deletion was asked for that much earlier.
-    const deleteAt = epochMs(pod.metadata?.deletionTimestamp);
-    const deletedAt = deleteAt === undefined ? undefined : deleteAt - (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
-    const deletedWhileRunning = deletedAt !== undefined && (end?.finishedAt ?? now) >= deletedAt;
+    const stopReason = pod.metadata?.annotations?.[ANNOTATIONS.stopReason];
+    const deletedAt = deletionRequestedAt(pod);
+    const interrupted = deletedAt !== undefined && (end?.finishedAt ?? now) >= deletedAt;
+    let outcome: RunRecord['outcome'] = end?.outcome ?? 'Deleted';
+    let reason = end?.reason;
+    if (pod.status?.reason === 'DeadlineExceeded' || stopReason === 'RunTimeout') {
+      outcome = 'TimedOut';
+      reason = stopReason ?? 'DeadlineExceeded';
+    } else if (stopReason === 'PendingTimeout') {
+      outcome = 'Failed';
+      reason = stopReason;
+    } else if (interrupted || end === undefined) {
+      outcome = 'Deleted';
+      reason ??= 'PodDeleted';
+    }
     return {
-      outcome: deletedWhileRunning ? 'Deleted' : (end?.outcome ?? 'Failed'),
+      outcome,
       finishedAt: Math.min(end?.finishedAt ?? now, now),
       ...(pod.metadata?.uid !== undefined && { podUID: pod.metadata.uid }),
       ...(end?.exitCode !== undefined && { exitCode: end.exitCode }),
-      ...(end?.reason !== undefined && { reason: end.reason }),
+      ...(reason !== undefined && { reason }),
       ...(end?.startedAt !== undefined && { startedAt: end.startedAt }),
     };
+  }
+
+  /**
+   * Stops a live run pod past its limits: Pending longer than the pending timeout, or running
+   * longer than the run timeout. The reason goes on the pod first (so a restarted operator still
+   * knows it), then the pod is deleted; its run closes once it is terminal or gone. Returns when
+   * the next limit falls due (epoch ms), or +Infinity.
+   */
+  private async enforceLimits(group: OaatGroup, pod: V1Pod, now: number, log: ReconcileContext['log']): Promise<number> {
+    if (pod.metadata?.deletionTimestamp !== undefined) return Number.POSITIVE_INFINITY;
+    const spec = group.spec ?? {};
+    const created = epochMs(pod.metadata?.creationTimestamp) ?? now;
+    const started = startedAt(pod);
+    const runLimit = runTimeoutMs(spec);
+    let reason: 'PendingTimeout' | 'RunTimeout' | undefined;
+    let dueAt = Number.POSITIVE_INFINITY;
+    if (pod.status?.phase === 'Pending' || started === undefined) {
+      dueAt = created + pendingTimeoutMs(spec);
+      if (now >= dueAt) reason = 'PendingTimeout';
+    } else if (runLimit !== undefined) {
+      dueAt = started + runLimit;
+      if (now >= dueAt) reason = 'RunTimeout';
+    }
+    if (reason === undefined) return dueAt;
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    try {
+      await this.deps.client.patch(PODS, namespace, name, { metadata: { annotations: { [ANNOTATIONS.stopReason]: reason } } });
+      await this.deps.client.delete(PODS, namespace, name, { uid: pod.metadata?.uid ?? '' });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const message =
+      reason === 'RunTimeout'
+        ? `stopped pod ${name}: it ran longer than runTimeout ${spec.runTimeout ?? ''}`
+        : `stopped pod ${name}: it stayed Pending longer than pendingTimeout ${spec.pendingTimeout ?? DEFAULT_PENDING_TIMEOUT}`;
+    this.deps.events.record(group, 'Warning', reason, message);
+    log.warn(message);
+    return Number.POSITIVE_INFINITY;
   }
 
   private close(group: OaatGroup, draft: StatusDraft, record: RunRecord, log: ReconcileContext['log']): void {

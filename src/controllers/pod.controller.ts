@@ -4,10 +4,12 @@
  * A pod is deleted only when its run is closed in the group version read (the group no longer
  * claims its run, and its result is recorded or can never be), and then only when it falls
  * outside the group's history limits: the newest `successfulPodsHistoryLimit` succeeded and
- * `failedPodsHistoryLimit` failed pods are kept (like CronJob's job history), and none older
- * than the retention period. Deletes carry the pod's UID as a precondition.
+ * `failedPodsHistoryLimit` failed pods are kept (like CronJob's job history; the group's spec
+ * fields, else the operator's defaults), and none older than the retention period. Deletes
+ * carry the pod's UID as a precondition.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { historyLimits } from '../api/v1/defaults.ts';
 import { LABELS } from '../api/v1/keys.ts';
 import type { OaatGroup } from '../api/v1/types.ts';
 import { isNotFound } from '../runtime/api-error.ts';
@@ -64,7 +66,11 @@ export class PodReconciler implements Reconciler {
     const group = owner === undefined ? undefined : this.deps.groups.get(owner.namespace, owner.name);
     if (group === undefined || !runClosed(pod, group)) return {};
 
-    const { successfulPodsHistoryLimit, failedPodsHistoryLimit, retentionMs } = this.deps.settings;
+    const { retentionMs } = this.deps.settings;
+    const limits = historyLimits(group.spec ?? {}, {
+      successful: this.deps.settings.successfulPodsHistoryLimit,
+      failed: this.deps.settings.failedPodsHistoryLimit,
+    });
     const now = this.deps.clock.now();
     const finished = (p: V1Pod): number => terminalPod(p)?.finishedAt ?? epochMs(p.metadata?.creationTimestamp) ?? 0;
     const phase = pod.status?.phase;
@@ -72,7 +78,7 @@ export class PodReconciler implements Reconciler {
       .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)
       .filter((p) => p.status?.phase === phase && p.metadata?.deletionTimestamp === undefined && runClosed(p, group))
       .sort((a, b) => finished(b) - finished(a));
-    const limit = phase === 'Succeeded' ? successfulPodsHistoryLimit : failedPodsHistoryLimit;
+    const limit = phase === 'Succeeded' ? limits.successful : limits.failed;
     const keptByLimit = siblings.slice(0, limit).some((p) => p.metadata?.uid === pod.metadata?.uid);
     const expiresAt = finished(pod) + retentionMs;
     if (keptByLimit && expiresAt > now) return { requeueAfter: expiresAt - now + 1_000 };

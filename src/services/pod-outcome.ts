@@ -38,6 +38,21 @@ export function epochMs(value: Date | string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/**
+ * When the pod's deletion was asked for (epoch ms): `deletionTimestamp` is when the grace
+ * period ends, so the request came `deletionGracePeriodSeconds` earlier. Undefined when the pod
+ * is not being deleted.
+ */
+export function deletionRequestedAt(pod: V1Pod): number | undefined {
+  const end = epochMs(pod.metadata?.deletionTimestamp);
+  return end === undefined ? undefined : end - (pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
+}
+
+/** When the pod started running (epoch ms), if it did. */
+export function startedAt(pod: V1Pod): number | undefined {
+  return epochMs(pod.status?.startTime);
+}
+
 /** The outcome of a terminal pod (undefined while it is live). */
 export function terminalPod(pod: V1Pod): TerminalPod | undefined {
   if (!isTerminal(pod)) return undefined;

@@ -23,6 +23,7 @@ import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ANNOTATIONS, APP_LABEL_VALUE, LABELS } from '../api/v1/keys.ts';
 import { labelValue, podName } from '../api/v1/naming.ts';
 import { API_VERSION, type OaatGroup, type OaatType } from '../api/v1/types.ts';
+import { runTimeoutMs } from '../api/v1/defaults.ts';
 import { type Problem, validateOaatType } from '../api/v1/validation.ts';
 
 /** The env variable that always carries the item name. */
@@ -115,6 +116,13 @@ export function renderPod(input: PodTemplateInput): PodTemplateResult {
   container.env = [...env, { name: ITEM_ENV, value: item }];
 
   const spec = { ...structuredClone(fields), containers: [container], restartPolicy: 'Never' } as V1PodSpec;
+  // The group's run timeout also reaches the kubelet, which then stops the pod even while the
+  // operator is down; a shorter deadline of the OaatType's own stays.
+  const timeoutMs = runTimeoutMs(group.spec ?? {});
+  if (timeoutMs !== undefined) {
+    const seconds = Math.ceil(timeoutMs / 1000);
+    spec.activeDeadlineSeconds = Math.min(spec.activeDeadlineSeconds ?? seconds, seconds);
+  }
   return {
     ok: true,
     pod: {

@@ -30,6 +30,8 @@ interface ItemCounts {
 }
 
 const RUN_ID_LABEL = 'oaat.kawaja.net/run-id';
+/** Pods the operator stops on purpose (run or pending timeout) say so here before deletion. */
+const STOP_REASON = 'oaat.kawaja.net/stop-reason';
 
 export class InvariantChecker {
   private readonly found: string[] = [];
@@ -184,6 +186,7 @@ export class InvariantChecker {
     }
     const deleting = type === 'DELETED' || pod.metadata?.deletionTimestamp !== undefined;
     const run = pod.metadata?.labels?.[RUN_ID_LABEL] ?? (claimed?.podName === name ? claimed.id : undefined);
-    if (deleting && run !== undefined && !this.deletedAt.has(name)) this.deletedAt.set(name, [run, Number(pod.metadata?.resourceVersion)]);
+    const stopped = pod.metadata?.annotations?.[STOP_REASON] !== undefined;
+    if (deleting && !stopped && run !== undefined && !this.deletedAt.has(name)) this.deletedAt.set(name, [run, Number(pod.metadata?.resourceVersion)]);
   }
 }

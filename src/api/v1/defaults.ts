@@ -23,3 +23,24 @@ export function failureCoolOffMs(spec: OaatGroupSpec): number | undefined {
   const coolOff = parseDuration(spec.failureCoolOff, { allowZero: true });
   return coolOff === 0 ? undefined : coolOff;
 }
+
+/** `spec.pendingTimeout` when absent: generous, but a pod that never starts cannot block a group forever. */
+export const DEFAULT_PENDING_TIMEOUT = '1h';
+
+/** How long a run may take, in milliseconds; undefined without `runTimeout` (no limit). */
+export function runTimeoutMs(spec: OaatGroupSpec): number | undefined {
+  return spec.runTimeout === undefined ? undefined : parseDuration(spec.runTimeout);
+}
+
+/** How long an item pod may stay Pending, in milliseconds. */
+export function pendingTimeoutMs(spec: OaatGroupSpec): number {
+  return parseDuration(spec.pendingTimeout ?? DEFAULT_PENDING_TIMEOUT);
+}
+
+/** Finished pods kept per group: the spec's limits, else the operator's defaults. */
+export function historyLimits(
+  spec: OaatGroupSpec,
+  defaults: { successful: number; failed: number },
+): { successful: number; failed: number } {
+  return { successful: spec.successfulPodsHistoryLimit ?? defaults.successful, failed: spec.failedPodsHistoryLimit ?? defaults.failed };
+}

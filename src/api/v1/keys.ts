@@ -20,6 +20,8 @@ export const APP_LABEL_VALUE = 'oaat-operator';
 export const ANNOTATIONS = {
   /** The item's true name on its pod (item names are arbitrary strings). */
   item: 'oaat.kawaja.net/item',
+  /** On a pod the operator stopped: why (`RunTimeout` or `PendingTimeout`). */
+  stopReason: 'oaat.kawaja.net/stop-reason',
   /** The original's pause switch on a group: any non-empty value pauses new runs. */
   pauseNewJobs: 'pause_new_jobs',
 } as const;

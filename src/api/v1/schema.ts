@@ -38,6 +38,7 @@ export interface SchemaNode {
   minLength?: number;
   maxLength?: number;
   minimum?: number;
+  maximum?: number;
   maxItems?: number;
   minProperties?: number;
   required?: readonly string[];
@@ -203,6 +204,32 @@ const oaatGroupSpec: SchemaNode = {
       },
     },
     paused: { type: 'boolean', description: 'While true no new item starts; a running item finishes.' },
+    runTimeout: {
+      type: 'string',
+      description:
+        'An item pod running longer than this is stopped and its run recorded as TimedOut (a failure), e.g. "2h". It also sets the pod\'s activeDeadlineSeconds. Default: no limit.',
+      maxLength: MAX_DURATION_LENGTH,
+      'x-kubernetes-validations': [durationValidation()],
+    },
+    pendingTimeout: {
+      type: 'string',
+      description:
+        'An item pod still Pending after this long (unschedulable, image pull errors) is deleted and its run recorded as a failure, so the group is not blocked forever, e.g. "15m". Default "1h".',
+      maxLength: MAX_DURATION_LENGTH,
+      'x-kubernetes-validations': [durationValidation()],
+    },
+    successfulPodsHistoryLimit: {
+      type: 'integer',
+      description: 'How many finished pods of successful runs are kept (the newest ones). Default 1.',
+      minimum: 0,
+      maximum: 100,
+    },
+    failedPodsHistoryLimit: {
+      type: 'integer',
+      description: 'How many finished pods of failed runs are kept (the newest ones). Default 3.',
+      minimum: 0,
+      maximum: 100,
+    },
   },
 };
 

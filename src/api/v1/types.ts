@@ -29,6 +29,13 @@ export interface OaatGroupSpec {
   windows?: TimeWindow[];
   /** No new item starts while true; a running item finishes. */
   paused?: boolean;
+  /** A run longer than this (a duration) is stopped and recorded as TimedOut. */
+  runTimeout?: string;
+  /** A pod Pending longer than this (a duration, default 1h) is deleted and its run recorded as failed. */
+  pendingTimeout?: string;
+  /** Finished pods kept: the newest successful (default 1) and failed (default 3) ones. */
+  successfulPodsHistoryLimit?: number;
+  failedPodsHistoryLimit?: number;
 }
 
 /** The lock: the one run this group has claimed and not yet closed. */

@@ -104,6 +104,8 @@ const SUPPORTED_KEYWORDS = new Set<string>([
   'pattern',
   'minLength',
   'maxLength',
+  'minimum',
+  'maximum',
   'maxItems',
   'minProperties',
   'required',
@@ -163,6 +165,7 @@ function check(node: SchemaNode, value: unknown, path: string, problems: Problem
   }
   const before = problems.length;
   if (typeof value === 'string') checkString(node, value, path, problems);
+  if (typeof value === 'number') checkNumber(node, value, path, problems);
   if (Array.isArray(value) && node.maxItems !== undefined && value.length > node.maxItems) {
     problems.push({ path, message: `Too many: ${value.length} items, at most ${node.maxItems} are allowed` });
   }
@@ -175,6 +178,15 @@ function check(node: SchemaNode, value: unknown, path: string, problems: Problem
   for (const validation of node['x-kubernetes-validations'] ?? []) {
     const message = twinOf(validation)(value);
     if (message !== undefined) problems.push({ path: `${path}${validation.fieldPath ?? ''}`, message });
+  }
+}
+
+function checkNumber(node: SchemaNode, value: number, path: string, problems: Problem[]): void {
+  if (node.minimum !== undefined && value < node.minimum) {
+    problems.push({ path, message: `Invalid value: ${String(value)}: must be greater than or equal to ${String(node.minimum)}` });
+  }
+  if (node.maximum !== undefined && value > node.maximum) {
+    problems.push({ path, message: `Invalid value: ${String(value)}: must be less than or equal to ${String(node.maximum)}` });
   }
 }
 

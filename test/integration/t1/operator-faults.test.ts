@@ -21,7 +21,7 @@ const OPERATOR_RULES = [
   { apiGroups: ['kawaja.net'], resources: ['oaatgroups'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['kawaja.net'], resources: ['oaatgroups/status'], verbs: ['patch', 'update'] },
   { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 

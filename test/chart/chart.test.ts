@@ -1,0 +1,246 @@
+/**
+ * The Helm chart, offline: `helm lint` is clean for every supported shape of values, `helm
+ * template` renders least-privilege RBAC for the cluster-wide and namespaced modes, a hardened
+ * Deployment, the PodDisruptionBudget and anti-affinity only with two replicas, the
+ * ServiceMonitor only when enabled; values.schema.json rejects bad values with a message naming
+ * them; and the plain manifests in config/ are what hack/gen-manifests.ts renders now.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { V1Deployment, V1PolicyRule } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { CHART_DIR, helmTemplate, plainManifests, REPO_ROOT } from '../../hack/gen-manifests.ts';
+
+const CHART = path.join(REPO_ROOT, CHART_DIR);
+const RELEASE_NS = 'oaat-system';
+
+function helmPath(): string {
+  const helm = process.env.HELM;
+  if (helm === undefined || helm === '') throw new Error('HELM is not set: the chart project global setup resolves it (run `npm run test:chart`)');
+  return helm;
+}
+
+function helm(...args: string[]): { status: number | null; out: string } {
+  const result = spawnSync(helmPath(), args, { encoding: 'utf8' });
+  if (result.error) throw result.error;
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+type Obj = ReturnType<typeof helmTemplate>[number];
+const render = (...args: string[]): Obj[] => helmTemplate(helmPath(), args);
+const kinds = (objects: Obj[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
+const one = (objects: Obj[], kind: string, namespace?: string): Obj => {
+  const found = objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+  const [first] = found;
+  if (first === undefined || found.length !== 1) throw new Error(`expected one ${kind}${namespace === undefined ? '' : ` in ${namespace}`}, found ${String(found.length)}`);
+  return first;
+};
+const deployment = (objects: Obj[]) => one(objects, 'Deployment') as unknown as V1Deployment;
+const container = (objects: Obj[]) => {
+  const c = deployment(objects).spec?.template.spec?.containers[0];
+  if (c === undefined) throw new Error('no container');
+  return c;
+};
+const env = (objects: Obj[]) => Object.fromEntries((container(objects).env ?? []).map((e) => [e.name, e.value]));
+
+/** Exactly what the operator does with the API in a watched namespace (see src/controllers, src/runtime/events.ts). */
+const OPERATOR_RULES: V1PolicyRule[] = [
+  { apiGroups: ['kawaja.net'], resources: ['oaatgroups'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['kawaja.net'], resources: ['oaatgroups/status'], verbs: ['patch'] },
+  { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+const LEASE_RULES = (name: string): V1PolicyRule[] => [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [name], verbs: ['get', 'update'] },
+];
+
+describe('helm lint', () => {
+  it.each([
+    ['defaults', []],
+    ['namespaced', ['--set', 'watchNamespaces={a,b}']],
+    ['two replicas', ['--set', 'replicaCount=2']],
+    ['ServiceMonitor, everything set', ['--set', 'replicaCount=2', '--set', 'watchNamespaces={a}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priorityClassName=high', '--set', 'nodeSelector.pool=ops']],
+  ])('is clean: %s', (_name, args) => {
+    const result = helm('lint', '--strict', CHART, ...args);
+    expect(result.out).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(result.out).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('helm template', () => {
+  it('cluster-wide mode (default): a ClusterRole with exactly the operator rules, the Lease Role in the release namespace, no PDB or ServiceMonitor', () => {
+    const objects = render();
+    expect(kinds(objects)).toEqual([
+      'ClusterRole//oaat-operator',
+      'ClusterRoleBinding//oaat-operator',
+      `Deployment/${RELEASE_NS}/oaat-operator`,
+      `Role/${RELEASE_NS}/oaat-operator-leader-election`,
+      `RoleBinding/${RELEASE_NS}/oaat-operator-leader-election`,
+      `Service/${RELEASE_NS}/oaat-operator-metrics`,
+      `ServiceAccount/${RELEASE_NS}/oaat-operator`,
+    ]);
+    expect(one(objects, 'ClusterRole').rules).toEqual(OPERATOR_RULES);
+    expect(one(objects, 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'oaat-operator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'oaat-operator', namespace: RELEASE_NS }],
+    });
+    expect(one(objects, 'Role').rules).toEqual(LEASE_RULES('oaat-operator'));
+    expect(one(objects, 'RoleBinding')).toMatchObject({ roleRef: { kind: 'Role', name: 'oaat-operator-leader-election' }, subjects: [{ name: 'oaat-operator', namespace: RELEASE_NS }] });
+    expect(env(objects)).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: RELEASE_NS, OAAT_LEASE_NAME: 'oaat-operator' });
+  });
+
+  it('namespaced mode: a Role and RoleBinding with the operator rules in each watched namespace, no cluster-wide RBAC', () => {
+    const objects = render('--set', 'watchNamespaces={team-a,team-b}');
+    expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    for (const ns of ['team-a', 'team-b']) {
+      expect(one(objects, 'Role', ns).rules).toEqual(OPERATOR_RULES);
+      expect(one(objects, 'RoleBinding', ns)).toMatchObject({
+        roleRef: { kind: 'Role', name: 'oaat-operator' },
+        subjects: [{ kind: 'ServiceAccount', name: 'oaat-operator', namespace: RELEASE_NS }],
+      });
+    }
+    expect(one(objects, 'Role', RELEASE_NS).rules).toEqual(LEASE_RULES('oaat-operator'));
+    expect(env(objects)).toMatchObject({ OAAT_WATCH_NAMESPACES: 'team-a,team-b', OAAT_LEASE_NAMESPACE: RELEASE_NS });
+  });
+
+  it('names everything after the release, and the Lease Role follows leaderElection.leaseName', () => {
+    const objects = helmTemplate(helmPath(), ['--set', 'leaderElection.leaseName=my-lease']).map((o) => o);
+    expect(one(objects, 'Role').rules).toEqual(LEASE_RULES('my-lease'));
+    expect(env(objects).OAAT_LEASE_NAME).toBe('my-lease');
+    const other = spawnSync(helmPath(), ['template', 'blue', CHART, '-n', 'x'], { encoding: 'utf8' });
+    expect(other.stdout).toContain('name: blue-oaat-operator\n');
+    expect(other.stdout).not.toMatch(/^\s*name: oaat-operator$/m);
+  });
+
+  it('the Deployment: probes on 8080, hardened security context, resources, leader election, log settings and extra env', () => {
+    const objects = render('--set', 'logLevel=debug', '--set', 'logFormat=text', '--set-json', 'env=[{"name":"OAAT_WORKERS","value":"8"}]');
+    const spec = deployment(objects).spec;
+    const pod = spec?.template.spec;
+    const main = container(objects);
+    expect(spec?.replicas).toBe(1);
+    expect(main.image).toBe('oaat-operator:0.1.0');
+    expect(main.command).toEqual(['node', 'dist/main.js']);
+    expect(main.ports).toEqual([{ name: 'http-metrics', containerPort: 8080, protocol: 'TCP' }]);
+    expect(main.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
+    expect(main.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
+    expect(main.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(main.resources?.requests).toBeDefined();
+    expect(main.resources?.limits?.memory).toBeDefined();
+    expect(pod?.serviceAccountName).toBe('oaat-operator');
+    expect(env(objects)).toEqual({
+      OAAT_WATCH_NAMESPACES: '',
+      OAAT_LEADER_ELECT: 'true',
+      OAAT_LEASE_NAMESPACE: RELEASE_NS,
+      OAAT_LEASE_NAME: 'oaat-operator',
+      OAAT_HTTP_ADDRESS: '0.0.0.0:8080',
+      OAAT_LOG_LEVEL: 'debug',
+      OAAT_LOG_FORMAT: 'text',
+      OAAT_WORKERS: '8',
+    });
+    // Item pods carry app=oaat-operator; the operator's own pods must not, or it would see itself.
+    expect(spec?.selector.matchLabels?.app).toBeUndefined();
+    expect(deployment(objects).spec?.template.metadata?.labels?.app).toBeUndefined();
+  });
+
+  it('scheduling and image values reach the pod', () => {
+    const objects = render(
+      '--set', 'image.repository=registry.example/oaat', '--set', 'image.tag=1.2.3', '--set', 'image.pullPolicy=Always',
+      '--set', 'imagePullSecrets[0].name=pull', '--set', 'nodeSelector.pool=ops', '--set', 'priorityClassName=high',
+      '--set-json', 'tolerations=[{"key":"ops","operator":"Exists","effect":"NoSchedule"}]',
+    );
+    const pod = deployment(objects).spec?.template.spec;
+    expect(container(objects)).toMatchObject({ image: 'registry.example/oaat:1.2.3', imagePullPolicy: 'Always' });
+    expect(pod).toMatchObject({
+      imagePullSecrets: [{ name: 'pull' }],
+      nodeSelector: { pool: 'ops' },
+      priorityClassName: 'high',
+      tolerations: [{ key: 'ops', operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    expect(pod?.affinity).toBeUndefined();
+  });
+
+  it('two replicas: a PodDisruptionBudget keeping one and pod anti-affinity across nodes; an explicit affinity replaces it', () => {
+    const objects = render('--set', 'replicaCount=2');
+    expect(deployment(objects).spec?.replicas).toBe(2);
+    const pdb = one(objects, 'PodDisruptionBudget');
+    expect(pdb.spec).toEqual({ minAvailable: 1, selector: { matchLabels: deployment(objects).spec?.selector.matchLabels } });
+    const term = deployment(objects).spec?.template.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0];
+    expect(term?.podAffinityTerm).toEqual({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment(objects).spec?.selector.matchLabels } });
+
+    const custom = render('--set', 'replicaCount=2', '--set-json', 'affinity={"nodeAffinity":{"x":1}}');
+    expect(deployment(custom).spec?.template.spec?.affinity).toEqual({ nodeAffinity: { x: 1 } });
+    for (const replicas of ['0', '1']) {
+      const single = render('--set', `replicaCount=${replicas}`);
+      expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+      expect(deployment(single).spec?.replicas).toBe(Number(replicas));
+    }
+  });
+
+  it('the metrics Service always; a monitoring.coreos.com/v1 ServiceMonitor on it only when enabled', () => {
+    const service = one(render(), 'Service');
+    expect(service.spec).toMatchObject({ ports: [{ name: 'http-metrics', port: 8080, targetPort: 'http-metrics' }] });
+    expect(render().filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    const objects = render('--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.serviceMonitor.labels.release=prom');
+    const monitor = one(objects, 'ServiceMonitor');
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(monitor.metadata.labels?.release).toBe('prom');
+    expect(monitor.spec).toMatchObject({
+      selector: { matchLabels: (one(objects, 'Service').spec as { selector: unknown }).selector },
+      endpoints: [{ port: 'http-metrics', path: '/metrics' }],
+    });
+  });
+
+  it('requires Kubernetes >= 1.30', () => {
+    const result = helm('template', 'x', CHART, '--kube-version', '1.29.9');
+    expect(result.status).not.toBe(0);
+    expect(result.out).toContain('chart requires kubeVersion: >=1.30.0-0');
+    expect(helm('template', 'x', CHART, '--kube-version', '1.30.0').status).toBe(0);
+  });
+});
+
+describe('values.schema.json', () => {
+  it.each([
+    [['--set', 'replicaCount=-1'], "at '/replicaCount': minimum: got -1, want 0"],
+    [['--set', 'replicaCount=3'], "at '/replicaCount': maximum: got 3, want 2"],
+    [['--set', 'replicaCount=one'], "at '/replicaCount': got string, want integer"],
+    [['--set', 'logLevel=loud'], "at '/logLevel': value must be one of 'error', 'warn', 'info', 'debug'"],
+    [['--set', 'logFormat=xml'], "at '/logFormat': value must be one of 'json', 'text'"],
+    [['--set', 'watchNamespaces={Bad_NS}'], "at '/watchNamespaces/0'"],
+    [['--set', 'watchNamespaces={a,a}'], "at '/watchNamespaces'"],
+    [['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy'"],
+    [['--set', 'replicas=2'], "additional properties 'replicas' not allowed"],
+    [['--set-json', 'env=[{"value":"x"}]'], "at '/env/0': missing property 'name'"],
+  ])('rejects %j: %s', (args, message) => {
+    const result = helm('template', 'x', CHART, ...args);
+    expect(result.status).not.toBe(0);
+    expect(result.out).toContain("values don't meet the specifications of the schema");
+    expect(result.out).toContain(message);
+  });
+});
+
+describe('plain manifests (config/rbac, config/manager)', () => {
+  const files = plainManifests(helmPath());
+
+  it.each(files.map((file) => [file.path, file] as const))('%s is what hack/gen-manifests.ts renders from the chart (run `npm run gen:manifests`)', (file, generated) => {
+    expect(readFileSync(path.join(REPO_ROOT, file), 'utf8')).toBe(generated.text);
+  });
+
+  it('are the chart defaults without Helm labels, plus the Namespace', () => {
+    const objects = files.flatMap((file) => (file.text.split(/^---$/m).map((doc) => parse(doc) as Obj)));
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Namespace', 'Service', 'Deployment']);
+    expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === undefined && o.metadata.labels?.['helm.sh/chart'] === undefined)).toBe(true);
+    expect(objects.find((o) => o.kind === 'ClusterRole')?.rules).toEqual(OPERATOR_RULES);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * The chart installed with `helm install` into the test control plane, and the operator run as a
+ * local process exactly as the chart's Deployment would run it: the container's command (with
+ * `node` the test's Node 24) from the runtime image contents (`OAAT_E2E_APP_DIR`), the
+ * container's environment, and a token of the chart's ServiceAccount (`kubectl create token`),
+ * so it holds only what the chart's RBAC grants. The Deployment itself is installed with
+ * `replicaCount=0`: there is no image to run here.
+ *
+ * The one deviation from the chart: OAAT_HTTP_ADDRESS binds a free loopback port instead of
+ * 0.0.0.0:8080 (tests share the machine); {@link ChartOperator.chartEnv} keeps the chart's value.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { ChildProgram } from '../support/child-program.ts';
+import type { TestCluster } from '../support/cluster.ts';
+import { REPO_ROOT } from '../support/control-plane.ts';
+import type { LogRecord } from '../support/operator-process.ts';
+import { waitUntil } from '../support/wait.ts';
+
+export const CHART = path.join(REPO_ROOT, 'charts', 'oaat-operator');
+
+/** Time knobs that keep the e2e runs fast, passed through the chart's `env` value. */
+export const FAST_ENV = [
+  { name: 'OAAT_REQUEUE_CAP', value: '5s' },
+  { name: 'OAAT_RETRY_FLOOR', value: '2s' },
+  { name: 'OAAT_CREATE_GRACE', value: '10s' },
+  { name: 'OAAT_BACKOFF_CAP', value: '1s' },
+];
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: run the e2e project (npm run test:e2e / make e2e-local), whose global setup sets it`);
+  return value;
+}
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+
+/** Runs helm against the test control plane; throws with helm's output when it fails. */
+export function helm(cluster: TestCluster, ...args: string[]): string {
+  const result = spawnSync(required('HELM'), args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: cluster.info.kubeconfig } });
+  if (result.status !== 0) throw new Error(`helm ${args.join(' ')} failed (exit ${String(result.status)}): ${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
+export class ChartOperator {
+  program: ChildProgram | undefined;
+  /** The objects of the release (`helm get manifest`). */
+  manifest: Manifest[] = [];
+  /** The environment of the chart's operator container, as rendered. */
+  chartEnv: Record<string, string> = {};
+  /** The chart container's command. */
+  command: string[] = [];
+  /** What `helm install` printed (NOTES included). */
+  installOutput = '';
+
+  private constructor(
+    readonly cluster: TestCluster,
+    readonly release: string,
+    readonly namespace: string,
+  ) {}
+
+  /** `helm install` of the chart into a fresh release namespace, with `values` (helm flags) after replicaCount=0 and the fast settings. */
+  static async install(cluster: TestCluster, values: string[] = []): Promise<ChartOperator> {
+    const namespace = await cluster.createNamespace('oaat-system');
+    const chart = new ChartOperator(cluster, `oaat-operator-${randomBytes(3).toString('hex')}`, namespace);
+    chart.installOutput = helm(
+      cluster, 'install', chart.release, CHART, '--namespace', namespace,
+      '--set', 'replicaCount=0', '--set', 'logLevel=debug', '--set-json', `env=${JSON.stringify(FAST_ENV)}`, ...values,
+    );
+    chart.manifest = parseAllDocuments(helm(cluster, 'get', 'manifest', chart.release, '--namespace', namespace))
+      .map((document) => document.toJS() as Manifest | null)
+      .filter((object): object is Manifest => object !== null);
+    const deployment = chart.object('Deployment') as unknown as V1Deployment;
+    const container = deployment.spec?.template.spec?.containers[0];
+    if (container === undefined) throw new Error('the chart Deployment has no container');
+    chart.command = container.command ?? [];
+    for (const variable of container.env ?? []) {
+      if (variable.value === undefined) throw new Error(`chart env ${variable.name} is not a plain value; the e2e harness cannot reproduce it`);
+      chart.chartEnv[variable.name] = variable.value;
+    }
+    return chart;
+  }
+
+  /** The one object of `kind` (in `namespace` when given) in the release. */
+  object(kind: string, namespace?: string): Manifest {
+    const found = this.manifest.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+    const [first] = found;
+    if (first === undefined || found.length !== 1) throw new Error(`release ${this.release}: expected one ${kind}, found ${String(found.length)}`);
+    return first;
+  }
+
+  get serviceAccount(): string {
+    return this.object('ServiceAccount').metadata.name;
+  }
+
+  /** `system:serviceaccount:<ns>:<name>` of the chart's ServiceAccount. */
+  get user(): string {
+    return `system:serviceaccount:${this.namespace}:${this.serviceAccount}`;
+  }
+
+  /** A token of the chart's ServiceAccount from the TokenRequest API, through `kubectl create token`. */
+  token(): string {
+    return execFileSync(path.join(this.cluster.info.binDir, 'kubectl'), ['create', 'token', this.serviceAccount, '--namespace', this.namespace, '--duration', '1h'], {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: this.cluster.info.kubeconfig },
+    }).trim();
+  }
+
+  /** Starts the operator as the chart's Deployment would run it (see the module comment). */
+  start(): ChildProgram {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'oaat-e2e-sa-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, this.cluster.kubeConfigWithToken(this.token()).exportConfig(), { mode: 0o600 });
+    const [program, ...args] = this.command;
+    if (program !== 'node') throw new Error(`the chart runs ${String(program)}, not node: update the e2e harness`);
+    this.program = new ChildProgram({
+      name: this.release,
+      command: process.execPath,
+      args,
+      cwd: required('OAAT_E2E_APP_DIR'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: kubeconfig, ...this.chartEnv, OAAT_HTTP_ADDRESS: '127.0.0.1:0' },
+    });
+    this.program.start();
+    return this.program;
+  }
+
+  private running(): ChildProgram {
+    if (this.program === undefined) throw new Error('the operator was not started');
+    return this.program;
+  }
+
+  /** Waits for a JSON log line whose message matches, and returns it parsed. */
+  async logged(message: string | RegExp, timeoutMs = 30_000): Promise<LogRecord> {
+    const pattern = typeof message === 'string' ? new RegExp(`"message":"${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`) : message;
+    return JSON.parse(await this.running().waitForLine(pattern, timeoutMs)) as LogRecord;
+  }
+
+  /** GET on its probe and metrics server. */
+  async http(pathname: string): Promise<{ status: number; text: string }> {
+    const port = Number((await this.logged('serving probes and metrics')).port);
+    const response = await fetch(`http://127.0.0.1:${String(port)}${pathname}`);
+    return { status: response.status, text: await response.text() };
+  }
+
+  /** Waits until /readyz answers 200. */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    await waitUntil(() => this.http('/readyz'), (r) => r.status === 200, { what: `${this.release} /readyz to answer 200`, timeoutMs });
+  }
+
+  /** Every log line of the current run. */
+  output(): string {
+    return this.program?.output() ?? '';
+  }
+
+  /**
+   * Stops the operator (SIGTERM), uninstalls the release (checking that its cluster-scoped RBAC
+   * goes with it) and deletes the release namespace; returns how the operator exited.
+   */
+  async uninstall(): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    const exit = this.program?.isRunning === true ? await this.program.kill('SIGTERM') : undefined;
+    helm(this.cluster, 'uninstall', this.release, '--namespace', this.namespace, '--wait');
+    const left = (await this.cluster.rbac.listClusterRole({ labelSelector: `app.kubernetes.io/instance=${this.release}` })).items;
+    if (left.length > 0) throw new Error(`helm uninstall left ClusterRoles behind: ${left.map((r) => r.metadata?.name ?? '').join(', ')}`);
+    await this.cluster.core.deleteNamespace({ name: this.namespace });
+    return exit;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The chart in cluster-wide mode (default values): `helm install` creates the CRDs and the
+ * least-privilege RBAC; the operator, run with the chart's command, environment and
+ * ServiceAccount, serves its probes and metrics, takes the Lease in the release namespace, and
+ * runs the items of groups in any namespace to success and to failure on the KWOK node.
+ */
+import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import { OaatNamespace } from '../support/oaat.ts';
+import { waitUntil } from '../support/wait.ts';
+import { ChartOperator } from './chart-operator.ts';
+import { allowed, runItemsToSuccessAndFailure } from './scenarios.ts';
+
+let cluster: TestCluster;
+let chart: ChartOperator;
+const namespaces: OaatNamespace[] = [];
+
+beforeAll(async () => {
+  cluster = connectCluster('T2');
+  chart = await ChartOperator.install(cluster);
+});
+
+afterAll(async () => {
+  const violations = (await Promise.all(namespaces.map((ns) => ns.close()))).flat();
+  const exit = await chart.uninstall();
+  // A later cluster-wide operator must not find these groups.
+  await Promise.all(namespaces.map((ns) => cluster.core.deleteNamespace({ name: ns.name })));
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(violations).toEqual([]);
+});
+
+it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the Deployment scaled to 0, NOTES with next steps', async () => {
+  for (const name of ['oaatgroups.kawaja.net', 'oaattypes.kawaja.net']) {
+    const crd = await cluster.apiextensions.readCustomResourceDefinition({ name });
+    expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+  }
+  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  expect(chart.chartEnv).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: chart.namespace, OAAT_HTTP_ADDRESS: '0.0.0.0:8080' });
+  const deployment = await cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: chart.object('Deployment').metadata.name, namespace: chart.namespace });
+  expect(deployment.spec?.replicas).toBe(0);
+  expect(chart.installOutput).toContain('kubectl get og');
+  expect(chart.installOutput).toContain('kubectl apply --server-side -f charts/oaat-operator/crds/');
+  const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
+  expect(await allowed(authorization, chart, { verb: 'create', resource: 'pods', namespace: 'anywhere' })).toBe(true);
+  expect(await allowed(authorization, chart, { verb: 'list', resource: 'oaatgroups', group: 'kawaja.net' })).toBe(true);
+  // Least privilege: nothing the operator does not do.
+  expect(await allowed(authorization, chart, { verb: 'update', resource: 'oaatgroups', group: 'kawaja.net', namespace: 'anywhere' })).toBe(false);
+  expect(await allowed(authorization, chart, { verb: 'list', resource: 'secrets' })).toBe(false);
+  expect(await allowed(authorization, chart, { verb: 'create', resource: 'leases', group: 'coordination.k8s.io', namespace: 'anywhere' })).toBe(false);
+});
+
+it('the operator runs with the chart ServiceAccount: /healthz, /readyz and /metrics answer, and it holds the Lease in the release namespace', async () => {
+  chart.start();
+  await chart.logged('serving probes and metrics');
+  expect(await chart.http('/healthz')).toEqual({ status: 200, text: 'ok\n' });
+  await chart.ready();
+  const lease = await waitUntil(
+    () => cluster.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: chart.chartEnv.OAAT_LEASE_NAME ?? '', namespace: chart.namespace }),
+    (l) => (l.spec?.holderIdentity ?? '') !== '',
+    { what: 'the chart Lease to be held', timeoutMs: 30_000 },
+  );
+  expect(lease.metadata?.namespace).toBe(chart.namespace);
+  const metrics = await chart.http('/metrics');
+  expect(metrics.status).toBe(200);
+  expect(metrics.text).toMatch(/^leader_election_master_status\{[^}]*\} 1$/m);
+});
+
+it('runs items to success and to failure in groups of two unrelated namespaces', async () => {
+  const first = await OaatNamespace.create(cluster, 'e2e-wide');
+  const second = await OaatNamespace.create(cluster, 'e2e-wide');
+  namespaces.push(first, second);
+  await Promise.all([runItemsToSuccessAndFailure(first, 'first'), runItemsToSuccessAndFailure(second, 'second')]);
+  expect(chart.output()).not.toMatch(/forbidden: User .* cannot/);
+});

@@ -1,0 +1,60 @@
+/**
+ * The chart in namespaced mode (`watchNamespaces`): RBAC only in the watched namespaces (no
+ * ClusterRole), the operator told to watch exactly those, running items to success and failure
+ * in each; a group in a namespace it does not watch is never touched.
+ */
+import { AuthorizationV1Api } from '@kubernetes/client-node';
+import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import { OaatNamespace } from '../support/oaat.ts';
+import { ChartOperator } from './chart-operator.ts';
+import { allowed, runItemsToSuccessAndFailure } from './scenarios.ts';
+
+let cluster: TestCluster;
+let chart: ChartOperator;
+let watched: OaatNamespace[];
+let outside: OaatNamespace;
+
+beforeAll(async () => {
+  cluster = connectCluster('T2');
+  watched = [await OaatNamespace.create(cluster, 'e2e-team-a'), await OaatNamespace.create(cluster, 'e2e-team-b')];
+  outside = await OaatNamespace.create(cluster, 'e2e-outside');
+  chart = await ChartOperator.install(cluster, ['--set', `watchNamespaces={${watched.map((ns) => ns.name).join(',')}}`]);
+});
+
+afterAll(async () => {
+  const violations = (await Promise.all([...watched, outside].map((ns) => ns.close()))).flat();
+  const exit = await chart.uninstall();
+  await Promise.all([...watched, outside].map((ns) => cluster.core.deleteNamespace({ name: ns.name })));
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(violations).toEqual([]);
+});
+
+it('grants the operator rules in the watched namespaces only, and the Lease in the release namespace', async () => {
+  expect(chart.manifest.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+  expect(chart.chartEnv.OAAT_WATCH_NAMESPACES).toBe(watched.map((ns) => ns.name).join(','));
+  expect(chart.chartEnv.OAAT_LEASE_NAMESPACE).toBe(chart.namespace);
+  const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
+  const can = (what: Parameters<typeof allowed>[2]) => allowed(authorization, chart, what);
+  for (const ns of watched) {
+    expect(await can({ verb: 'create', resource: 'pods', namespace: ns.name })).toBe(true);
+    expect(await can({ verb: 'watch', resource: 'oaatgroups', group: 'kawaja.net', namespace: ns.name })).toBe(true);
+    expect(await can({ verb: 'patch', resource: 'oaatgroups', group: 'kawaja.net', namespace: ns.name, name: 'x' })).toBe(false);
+  }
+  expect(await can({ verb: 'create', resource: 'pods', namespace: outside.name })).toBe(false);
+  expect(await can({ verb: 'list', resource: 'pods' })).toBe(false);
+  expect(await can({ verb: 'list', resource: 'oaatgroups', group: 'kawaja.net' })).toBe(false);
+  expect(await can({ verb: 'update', resource: 'leases', group: 'coordination.k8s.io', namespace: chart.namespace, name: chart.chartEnv.OAAT_LEASE_NAME ?? '' })).toBe(true);
+  expect(await can({ verb: 'update', resource: 'leases', group: 'coordination.k8s.io', namespace: chart.namespace, name: 'someone-else' })).toBe(false);
+});
+
+it('runs items to success and failure in each watched namespace and leaves the others alone', async () => {
+  await outside.group('ignored', ['x']);
+  chart.start();
+  await chart.ready();
+  expect(await chart.http('/healthz')).toMatchObject({ status: 200 });
+  expect((await chart.http('/metrics')).text).toMatch(/^leader_election_master_status\{[^}]*\} 1$/m);
+  await Promise.all(watched.map((ns, i) => runItemsToSuccessAndFailure(ns, `group-${String(i)}`)));
+  expect((await outside.readGroup('ignored')).status).toBeUndefined();
+  expect(await outside.pods()).toEqual([]);
+  expect(chart.output()).not.toMatch(/forbidden: User .* cannot/);
+});
