@@ -1,5 +1,13 @@
 /** The oaat-operator process: `node dist/main.js` (settings from OAAT_* environment variables). */
+import { checkInstalledCrds } from './controllers/crd-check.ts';
 import { registerOaatControllers } from './controllers/registration.ts';
+import { TOKENS } from './container.ts';
 import { runOperator } from './operator.ts';
 
-process.exit(await runOperator(registerOaatControllers));
+process.exit(
+  await runOperator(registerOaatControllers, async (container, logger) => {
+    const check = await checkInstalledCrds(container.get(TOKENS.Client));
+    if (check.ok === 'unknown') logger.warn(check.reason);
+    return check.ok === false ? check.problem : undefined;
+  }),
+);

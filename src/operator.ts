@@ -2,15 +2,22 @@
  * The operator process: settings from the environment, the cluster from the kubeconfig (or the
  * in-cluster service account), the container, and the manager run until SIGTERM/SIGINT.
  * Exit codes: 0 after a clean stop, 1 when leadership was lost or the caches never synced,
- * 2 for unusable settings.
+ * 2 for unusable settings, 3 when the pre-flight check found the cluster unfit (e.g. old CRDs).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config.ts';
+import type { Container } from 'inversify';
 import { buildContainer, TOKENS, type ControllerRegistration } from './container.ts';
 import type { Logger } from './runtime/logger.ts';
 import type { Manager } from './runtime/manager.ts';
 
-export async function runOperator(register: ControllerRegistration): Promise<number> {
+/**
+ * Checks the cluster before anything starts; returns a problem that must stop the operator,
+ * or undefined. Warnings go to the log.
+ */
+export type Preflight = (container: Container, logger: Logger) => Promise<string | undefined>;
+
+export async function runOperator(register: ControllerRegistration, preflight?: Preflight): Promise<number> {
   let config;
   try {
     config = loadConfig(process.env);
@@ -23,6 +30,11 @@ export async function runOperator(register: ControllerRegistration): Promise<num
   kubeConfig.loadFromDefault();
   const container = buildContainer(config, kubeConfig, register);
   const logger = container.get<Logger>(TOKENS.Logger);
+  const problem = await preflight?.(container, logger);
+  if (problem !== undefined) {
+    logger.error(`refusing to start: ${problem}`);
+    return 3;
+  }
   const manager = container.get<Manager>(TOKENS.Manager);
 
   const stop = new AbortController();

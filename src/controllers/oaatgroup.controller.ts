@@ -28,6 +28,7 @@ import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPo
 import { containerProblems, renderPod } from '../services/pod-templater.ts';
 import { randomIndex, type Rng } from '../services/rng.ts';
 import { selectItem } from '../services/selection-policy.ts';
+import { removeKopfFinalizer } from './finalizers.ts';
 import type { PodSightings } from './pod-sightings.ts';
 import { OAATGROUPS, PODS } from './resources.ts';
 
@@ -91,6 +92,13 @@ export class OaatGroupReconciler implements Reconciler {
     const { groups, clock, settings } = this.deps;
     const group = groups.get(request.namespace, request.name);
     if (group?.metadata?.uid === undefined) return {};
+    // The original's finalizer goes first: with it a group (being deleted or not) would outlive
+    // the original operator forever. The write wakes this reconcile again.
+    if (await removeKopfFinalizer(this.deps.client, OAATGROUPS, group)) {
+      log.info('removed the original operator\'s kopf finalizer');
+      return {};
+    }
+    if (group.metadata.deletionTimestamp !== undefined) return {};
     const now = clock.now();
     const draft = new StatusDraft(group.status);
     const pods = this.podsOf(group);
@@ -275,10 +283,11 @@ export class OaatGroupReconciler implements Reconciler {
     if (!run) return;
     const lastRun = draft.close(record, this.deps.rng, this.deps.clock.now());
     this.deps.sightings.closedRun(group.metadata?.namespace ?? '', run.podName, this.deps.clock.now());
-    const detail = record.exitCode === undefined ? '' : ` with exit code ${String(record.exitCode)}`;
-    const message = `item ${run.item} ${record.outcome === 'Succeeded' ? 'succeeded' : `ended: ${record.outcome}${detail}`}`;
+    const code = record.exitCode === undefined ? '' : ` with exit code ${String(record.exitCode)}`;
+    const why = record.reason === undefined || record.outcome === 'Succeeded' ? '' : ` (${record.reason})`;
+    const message = `item ${run.item} ${record.outcome === 'Succeeded' ? 'succeeded' : `ended: ${record.outcome}${code}${why}`}`;
     this.deps.events.record(group, record.outcome === 'Succeeded' || record.outcome === 'Lost' ? 'Normal' : 'Warning', `Run${record.outcome}`, message);
-    log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode });
+    log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode, reason: lastRun.reason });
   }
 
   /** True when the pod is absent from the API server too (a live GET answers 404). */
@@ -301,8 +310,11 @@ export class OaatGroupReconciler implements Reconciler {
     const live = pods.filter((pod) => isLive(pod) && pod.metadata?.deletionTimestamp === undefined);
     // A pod whose run is already recorded is never adopted again, even when a stale cache still
     // shows it live: that would count its result twice.
-    const recordedRuns = new Set(Object.values(draft.status.items ?? {}).flatMap((item) => [item?.last_run?.id, item?.last_run?.podUID]));
-    const adoptable = live.filter((pod) => !recordedRuns.has(pod.metadata?.uid) && !recordedRuns.has(pod.metadata?.labels?.[LABELS.runId]));
+    const recordedRuns = new Set(
+      Object.values(draft.status.items ?? {}).flatMap((item) => [item?.last_run?.id, item?.last_run?.podUID]).filter((id) => id !== undefined),
+    );
+    const recorded = (id: string | undefined): boolean => id !== undefined && recordedRuns.has(id);
+    const adoptable = live.filter((pod) => !recorded(pod.metadata?.uid) && !recorded(pod.metadata?.labels?.[LABELS.runId]));
     if (draft.currentRun === undefined && adoptable.length > 0) {
       const created = (pod: V1Pod): number => epochMs(pod.metadata?.creationTimestamp) ?? 0;
       const oldest = [...adoptable].sort((a, b) => created(a) - created(b))[0];

@@ -1,5 +1,6 @@
 /**
- * The item Pod reconciler: retention of finished pods. It never writes group status.
+ * The item Pod reconciler: retention of finished pods, and removal of the Python original's
+ * kopf finalizer from its pods. It never writes group status.
  *
  * A pod is deleted only when its run is closed in the group version read (the group no longer
  * claims its run, and its result is recorded or can never be), and then only when it falls
@@ -19,6 +20,7 @@ import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/r
 import type { Clock } from '../services/clock.ts';
 import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
 import { groupOfPod, itemOfPod, POD_GROUP_INDEX } from './oaatgroup.controller.ts';
+import { removeKopfFinalizer } from './finalizers.ts';
 import { PODS } from './resources.ts';
 
 export interface RetentionSettings {
@@ -61,7 +63,12 @@ export class PodReconciler implements Reconciler {
 
   async reconcile(request: Request, { log }: ReconcileContext): Promise<Result> {
     const pod = this.deps.pods.get(request.namespace, request.name);
-    if (pod === undefined || !isTerminal(pod) || pod.metadata?.deletionTimestamp !== undefined) return {};
+    if (pod === undefined) return {};
+    if (await removeKopfFinalizer(this.deps.client, PODS, pod)) {
+      log.info('removed the original operator\'s kopf finalizer');
+      return {};
+    }
+    if (!isTerminal(pod) || pod.metadata?.deletionTimestamp !== undefined) return {};
     const [owner] = groupOfPod(pod);
     const group = owner === undefined ? undefined : this.deps.groups.get(owner.namespace, owner.name);
     if (group === undefined || !runClosed(pod, group)) return {};

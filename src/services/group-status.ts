@@ -46,6 +46,34 @@ const LEGACY_ITEM_KEYS = [
 /** Group-level keys of the original, dropped (architecture.md §5). */
 const DROPPED_KEYS = ['loops', 'last_verified', 'find_job', 'oaat_timer', 'oaat_action', 'oaat_resume', 'state'] as const;
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Equality of JSON values (object key order aside). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => key in b && jsonEqual(a[key], b[key]));
+  }
+  return false;
+}
+
+/** Removes from `patch` every key whose value equals what `before` has there. */
+function withoutUnchanged(patch: Record<string, unknown>, before: Record<string, unknown> | undefined): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const old = before?.[key];
+    if (isRecord(value) && isRecord(old)) {
+      withoutUnchanged(value, old);
+      if (Object.keys(value).length === 0) Reflect.deleteProperty(patch, key);
+    } else if (jsonEqual(value, old)) {
+      Reflect.deleteProperty(patch, key);
+    }
+  }
+}
+
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -65,6 +93,7 @@ export class StatusDraft {
     this.status = structuredClone(read ?? {});
     const legacy = this.status as Record<string, unknown>;
     for (const key of DROPPED_KEYS) Reflect.deleteProperty(legacy, key);
+    if (this.status.handler_status) Reflect.deleteProperty(this.status.handler_status, 'loops');
   }
 
   /** The item's status, created when missing. */
@@ -171,7 +200,10 @@ export class StatusDraft {
   /** The merge patch from the status read to this draft, or undefined when they are equal. */
   patch(): Record<string, unknown> | undefined {
     const patch = jsonMergePatch.generate(this.original, this.status) as Record<string, unknown> | undefined;
-    return patch === undefined || Object.keys(patch).length === 0 ? undefined : patch;
+    if (patch === undefined) return undefined;
+    // generate() replaces any array it meets; an equal array (conditions) is no change.
+    withoutUnchanged(patch, this.original as Record<string, unknown>);
+    return Object.keys(patch).length === 0 ? undefined : patch;
   }
 
   private rewriteLegacy(item: ItemStatus): void {

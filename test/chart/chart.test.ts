@@ -44,13 +44,22 @@ const container = (objects: Obj[]) => {
 };
 const env = (objects: Obj[]) => Object.fromEntries((container(objects).env ?? []).map((e) => [e.name, e.value]));
 
-/** Exactly what the operator does with the API in a watched namespace (see src/controllers, src/runtime/events.ts). */
+/**
+ * Exactly what the operator does with the API in a watched namespace (see src/controllers,
+ * src/runtime/events.ts): `patch` of groups and pods removes the original's kopf finalizer and
+ * sets a pod's stop-reason annotation before deleting it.
+ */
 const OPERATOR_RULES: V1PolicyRule[] = [
-  { apiGroups: ['kawaja.net'], resources: ['oaatgroups'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['kawaja.net'], resources: ['oaatgroups'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['kawaja.net'], resources: ['oaatgroups/status'], verbs: ['patch'] },
   { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['list', 'watch'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** The start-up CRD check (src/controllers/crd-check.ts): a read of the two CRDs by name, in both modes. */
+const CRD_CHECK_RULES: V1PolicyRule[] = [
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['oaatgroups.kawaja.net', 'oaattypes.kawaja.net'], verbs: ['get'] },
 ];
 
 const LEASE_RULES = (name: string): V1PolicyRule[] => [
@@ -77,15 +86,19 @@ describe('helm template', () => {
     const objects = render();
     expect(kinds(objects)).toEqual([
       'ClusterRole//oaat-operator',
+      'ClusterRole//oaat-operator-crd-check',
       'ClusterRoleBinding//oaat-operator',
+      'ClusterRoleBinding//oaat-operator-crd-check',
       `Deployment/${RELEASE_NS}/oaat-operator`,
       `Role/${RELEASE_NS}/oaat-operator-leader-election`,
       `RoleBinding/${RELEASE_NS}/oaat-operator-leader-election`,
       `Service/${RELEASE_NS}/oaat-operator-metrics`,
       `ServiceAccount/${RELEASE_NS}/oaat-operator`,
     ]);
-    expect(one(objects, 'ClusterRole').rules).toEqual(OPERATOR_RULES);
-    expect(one(objects, 'ClusterRoleBinding')).toMatchObject({
+    const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole');
+    expect(clusterRoles.find((o) => o.metadata.name === 'oaat-operator')?.rules).toEqual(OPERATOR_RULES);
+    expect(clusterRoles.find((o) => o.metadata.name === 'oaat-operator-crd-check')?.rules).toEqual(CRD_CHECK_RULES);
+    expect(objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'oaat-operator')).toMatchObject({
       roleRef: { kind: 'ClusterRole', name: 'oaat-operator' },
       subjects: [{ kind: 'ServiceAccount', name: 'oaat-operator', namespace: RELEASE_NS }],
     });
@@ -94,9 +107,10 @@ describe('helm template', () => {
     expect(env(objects)).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: RELEASE_NS, OAAT_LEASE_NAME: 'oaat-operator' });
   });
 
-  it('namespaced mode: a Role and RoleBinding with the operator rules in each watched namespace, no cluster-wide RBAC', () => {
+  it('namespaced mode: a Role and RoleBinding with the operator rules in each watched namespace; cluster-wide only the CRD check', () => {
     const objects = render('--set', 'watchNamespaces={team-a,team-b}');
-    expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    expect(kinds(objects.filter((o) => o.kind.startsWith('Cluster')))).toEqual(['ClusterRole//oaat-operator-crd-check', 'ClusterRoleBinding//oaat-operator-crd-check']);
+    expect(one(objects, 'ClusterRole').rules).toEqual(CRD_CHECK_RULES);
     for (const ns of ['team-a', 'team-b']) {
       expect(one(objects, 'Role', ns).rules).toEqual(OPERATOR_RULES);
       expect(one(objects, 'RoleBinding', ns)).toMatchObject({
@@ -239,8 +253,8 @@ describe('plain manifests (config/rbac, config/manager)', () => {
 
   it('are the chart defaults without Helm labels, plus the Namespace', () => {
     const objects = files.flatMap((file) => (file.text.split(/^---$/m).map((doc) => parse(doc) as Obj)));
-    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Namespace', 'Service', 'Deployment']);
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Namespace', 'Service', 'Deployment']);
     expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === undefined && o.metadata.labels?.['helm.sh/chart'] === undefined)).toBe(true);
-    expect(objects.find((o) => o.kind === 'ClusterRole')?.rules).toEqual(OPERATOR_RULES);
+    expect(objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'oaat-operator')?.rules).toEqual(OPERATOR_RULES);
   });
 });

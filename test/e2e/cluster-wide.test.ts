@@ -4,8 +4,10 @@
  * ServiceAccount, serves its probes and metrics, takes the Lease in the release namespace, and
  * runs the items of groups in any namespace to success and to failure on the KWOK node.
  */
+import { execFileSync } from 'node:child_process';
 import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import { REPO_ROOT } from '../support/control-plane.ts';
 import { OaatNamespace } from '../support/oaat.ts';
 import { waitUntil } from '../support/wait.ts';
 import { ChartOperator } from './chart-operator.ts';
@@ -34,19 +36,32 @@ it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the
     const crd = await cluster.apiextensions.readCustomResourceDefinition({ name });
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
   }
-  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
   expect(chart.chartEnv).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: chart.namespace, OAAT_HTTP_ADDRESS: '0.0.0.0:8080' });
   const deployment = await cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: chart.object('Deployment').metadata.name, namespace: chart.namespace });
   expect(deployment.spec?.replicas).toBe(0);
   expect(chart.installOutput).toContain('kubectl get og');
-  expect(chart.installOutput).toContain('kubectl apply --server-side -f charts/oaat-operator/crds/');
+  expect(chart.installOutput).toContain('kubectl apply --server-side --force-conflicts -f charts/oaat-operator/crds/');
   const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
   expect(await allowed(authorization, chart, { verb: 'create', resource: 'pods', namespace: 'anywhere' })).toBe(true);
   expect(await allowed(authorization, chart, { verb: 'list', resource: 'oaatgroups', group: 'kawaja.net' })).toBe(true);
   // Least privilege: nothing the operator does not do.
+  expect(await allowed(authorization, chart, { verb: 'get', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name: 'oaatgroups.kawaja.net' })).toBe(true);
+  expect(await allowed(authorization, chart, { verb: 'get', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name: 'other.example.com' })).toBe(false);
   expect(await allowed(authorization, chart, { verb: 'update', resource: 'oaatgroups', group: 'kawaja.net', namespace: 'anywhere' })).toBe(false);
+  expect(await allowed(authorization, chart, { verb: 'delete', resource: 'oaatgroups', group: 'kawaja.net', namespace: 'anywhere' })).toBe(false);
   expect(await allowed(authorization, chart, { verb: 'list', resource: 'secrets' })).toBe(false);
   expect(await allowed(authorization, chart, { verb: 'create', resource: 'leases', group: 'coordination.k8s.io', namespace: 'anywhere' })).toBe(false);
+});
+
+it('the documented CRD upgrade (make crds-upgrade) applies over the CRDs Helm installed', () => {
+  const out = execFileSync('make', ['--no-print-directory', 'crds-upgrade'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: cluster.info.kubeconfig, PATH: `${cluster.info.binDir}:${process.env.PATH ?? ''}` },
+  });
+  expect(out).toContain('customresourcedefinition.apiextensions.k8s.io/oaatgroups.kawaja.net serverside-applied');
+  expect(out).toContain('customresourcedefinition.apiextensions.k8s.io/oaattypes.kawaja.net serverside-applied');
 });
 
 it('the operator runs with the chart ServiceAccount: /healthz, /readyz and /metrics answer, and it holds the Lease in the release namespace', async () => {
@@ -60,6 +75,7 @@ it('the operator runs with the chart ServiceAccount: /healthz, /readyz and /metr
     { what: 'the chart Lease to be held', timeoutMs: 30_000 },
   );
   expect(lease.metadata?.namespace).toBe(chart.namespace);
+  await chart.logged('became leader');
   const metrics = await chart.http('/metrics');
   expect(metrics.status).toBe(200);
   expect(metrics.text).toMatch(/^leader_election_master_status\{[^}]*\} 1$/m);

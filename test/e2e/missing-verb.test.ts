@@ -3,8 +3,7 @@
  * chart's ClusterRole, the operator cannot start an item. What it reports (observed, asserted
  * here): the API server's 403 text, naming the ServiceAccount, the verb, the resource and the
  * namespace, is the closed run's `status.items.<item>.last_run.reason` (outcome `CreateFailed`);
- * a Warning Event `RunCreateFailed` says the run failed to start; the log says `closed a run`
- * with outcome `CreateFailed`. No pod exists, the operator stays up, and once the verb is back
+ * a Warning Event `RunCreateFailed` and the log line `closed a run` carry the same text. No pod exists, the operator stays up, and once the verb is back
  * the item runs without a restart.
  */
 import { AuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
@@ -32,7 +31,7 @@ afterAll(async () => {
 });
 
 it('without pods/create the operator reports the 403 in its log, the group status and a Warning Event', async () => {
-  const name = chart.object('ClusterRole').metadata.name;
+  const name = chart.release; // the operator ClusterRole (the other one is `<release>-crd-check`)
   const role = await cluster.rbac.readClusterRole({ name });
   const original: V1PolicyRule[] = structuredClone(role.rules ?? []);
   role.rules = structuredClone(original);
@@ -53,12 +52,12 @@ it('without pods/create the operator reports the 403 in its log, the group statu
   expect(group.status?.items?.only?.last_run).toMatchObject({ outcome: 'CreateFailed' });
   expect(group.status?.items?.only?.last_run?.reason).toContain(`403 Forbidden ${forbidden}`);
   const closed = await chart.logged(new RegExp(`"message":"closed a run","name":"denied","namespace":"${ns.name}"`));
-  expect(closed).toMatchObject({ level: 'info', outcome: 'CreateFailed', namespace: ns.name, name: 'denied' });
+  expect(closed).toMatchObject({ level: 'info', outcome: 'CreateFailed', namespace: ns.name, name: 'denied', reason: expect.stringContaining('cannot create resource "pods"') as unknown });
   const events = await waitUntil(() => eventsAbout(ns, 'denied'), (list) => list.some((e) => e.reason === 'RunCreateFailed'), {
     what: 'a RunCreateFailed Event',
     timeoutMs: 15_000,
   });
-  expect(events.find((e) => e.reason === 'RunCreateFailed')).toMatchObject({ type: 'Warning', message: expect.stringContaining('CreateFailed') as unknown });
+  expect(events.find((e) => e.reason === 'RunCreateFailed')).toMatchObject({ type: 'Warning', message: expect.stringContaining('cannot create resource "pods"') as unknown });
   expect(await ns.pods()).toEqual([]);
   expect(await chart.http('/healthz')).toMatchObject({ status: 200 });
 

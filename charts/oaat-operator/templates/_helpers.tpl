@@ -49,11 +49,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/*
 What the operator does in a watched namespace, and nothing more: list/watch its kinds and its
 item pods; read, create and delete pods; read groups and patch their status; write Events.
+`patch` of groups and pods: removing the Python original's kopf finalizer, and the stop-reason
+annotation a pod gets before the operator deletes it.
 */}}
 {{- define "oaat-operator.rules" -}}
 - apiGroups: ["kawaja.net"]
   resources: ["oaatgroups"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["kawaja.net"]
   resources: ["oaatgroups/status"]
   verbs: ["patch"]
@@ -62,7 +64,7 @@ item pods; read, create and delete pods; read groups and patch their status; wri
   verbs: ["list", "watch"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["get", "list", "watch", "create", "delete", "patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]

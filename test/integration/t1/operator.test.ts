@@ -70,6 +70,10 @@ it('selects by last success: a seeded recent success runs last, then the group w
   expect(idle.status?.handler_status).toMatchObject({ state: 'idle' });
   expect(Date.parse(idle.status?.nextEligibleAt ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
   expect(await ns.livePods()).toEqual([]);
+  // Idle: reconciles (every requeue cap, 5 s here) write nothing.
+  const version = (await ns.readGroup('selection')).metadata?.resourceVersion;
+  await new Promise((resolve) => setTimeout(resolve, 7_000));
+  expect((await ns.readGroup('selection')).metadata?.resourceVersion).toBe(version);
 });
 
 it('deletes a hand-made pod carrying the group labels, and the real run survives', async () => {
