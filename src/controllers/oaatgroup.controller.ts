@@ -16,7 +16,7 @@ import { DEFAULT_PENDING_TIMEOUT, failureCoolOffMs, frequencyMs, pendingTimeoutM
 import { ANNOTATIONS, LABELS } from '../api/v1/keys.ts';
 import { labelValue, podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
-import { validateGroupSpec, validateOaatType } from '../api/v1/validation.ts';
+import { validateGroupSpec, validateOaatType, type Problem } from '../api/v1/validation.ts';
 import { isAlreadyExists, isNotFound, isTransient } from '../runtime/api-error.ts';
 import type { KubeClient } from '../runtime/client.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -133,7 +133,17 @@ export class OaatGroupReconciler implements Reconciler {
 
     // (2) Validate; (3) pause; (4) select; (5) claim.
     const type = group.spec?.oaatType === undefined ? undefined : this.deps.types.get(request.namespace, group.spec.oaatType);
-    const problems = this.problems(group, type);
+    const report = validateGroupSpec(group.spec);
+    const problems = this.problems(group, report.errors, type);
+    draft.setCondition(
+      report.warnings.length > 0
+        ? { type: 'DuplicateItems', status: 'True', reason: 'Deduplicated', message: report.warnings.map((w) => `${w.path}: ${w.message}`).join('; ') }
+        : { type: 'DuplicateItems', status: 'False', reason: 'Unique', message: 'every item is listed once' },
+      now,
+    );
+    if (report.warnings.length > 0 && draft.condition('DuplicateItems')?.lastTransitionTime === iso(now)) {
+      this.deps.events.record(group, 'Warning', 'DuplicateItems', report.warnings.map((w) => w.message).join('; '));
+    }
     const ready = problems.length === 0;
     draft.setCondition(
       ready
@@ -153,7 +163,7 @@ export class OaatGroupReconciler implements Reconciler {
     }
 
     if (ready && !paused && draft.currentRun === undefined) {
-      const items = group.spec?.oaatItems ?? [];
+      const items = report.items;
       const history = new Map(
         items.map((item) => {
           const status = draft.status.items?.[item];
@@ -364,8 +374,8 @@ export class OaatGroupReconciler implements Reconciler {
     }
   }
 
-  private problems(group: OaatGroup, type: OaatType | undefined): { reason: string; message: string }[] {
-    const problems = validateGroupSpec(group.spec).errors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
+  private problems(group: OaatGroup, specErrors: readonly Problem[], type: OaatType | undefined): { reason: string; message: string }[] {
+    const problems = specErrors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
     const typeName = group.spec?.oaatType;
     if (typeName !== undefined && typeName !== '') {
       if (type === undefined) {

@@ -79,3 +79,16 @@ it('pauses through the original pause_new_jobs annotation', async () => {
   );
   await ns.runningPod('legacy-pause');
 });
+
+it('runs a duplicated item once and says so in a condition and an Event', async () => {
+  await ns.group('twice', ['a', 'a']);
+  ns.startOperator();
+  const group = await ns.waitForGroup('twice', (g) => g.status?.conditions?.find((c) => c.type === 'DuplicateItems')?.status === 'True', 'DuplicateItems=True');
+  expect(group.status?.conditions?.find((c) => c.type === 'DuplicateItems')?.message).toBe('spec.oaatItems: Duplicate value: "a" listed more than once; each runs as one item');
+  const pod = await ns.runningPod('twice');
+  await ns.end(pod, { outcome: 'succeed' });
+  const idle = await ns.waitForGroup('twice', (g) => g.status?.items?.a?.last_run?.outcome === 'Succeeded', 'a recorded');
+  expect(idle.status?.currentRun ?? undefined).toBeUndefined();
+  const events = await cluster.core.listNamespacedEvent({ namespace: ns.name });
+  expect(events.items.some((event) => event.reason === 'DuplicateItems' && event.type === 'Warning')).toBe(true);
+});
