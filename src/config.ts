@@ -28,6 +28,8 @@ export interface OperatorConfig {
   retryFloorMs: number;
   /** A claimed run whose pod was never observed may still create it within this time. */
   createGraceMs: number;
+  /** A run's pod still present this long after its deletion was due is reported as Stuck. */
+  stuckAfterMs: number;
   /** Finished pods kept per group: the newest succeeded and failed ones, none older than the retention period. */
   successfulPodsHistoryLimit: number;
   failedPodsHistoryLimit: number;
@@ -53,6 +55,7 @@ export const CONFIG_ENV = {
   requeueCap: 'OAAT_REQUEUE_CAP',
   retryFloor: 'OAAT_RETRY_FLOOR',
   createGrace: 'OAAT_CREATE_GRACE',
+  stuckAfter: 'OAAT_STUCK_AFTER',
   successfulPodsHistoryLimit: 'OAAT_SUCCESSFUL_PODS_HISTORY_LIMIT',
   failedPodsHistoryLimit: 'OAAT_FAILED_PODS_HISTORY_LIMIT',
   podRetention: 'OAAT_POD_RETENTION',
@@ -102,6 +105,7 @@ export function loadConfig(env: Env): OperatorConfig {
     requeueCapMs: read.duration(CONFIG_ENV.requeueCap, 60_000),
     retryFloorMs: read.duration(CONFIG_ENV.retryFloor, 60_000),
     createGraceMs: read.duration(CONFIG_ENV.createGrace, 60_000),
+    stuckAfterMs: read.duration(CONFIG_ENV.stuckAfter, 5 * 60_000),
     successfulPodsHistoryLimit: read.integer(CONFIG_ENV.successfulPodsHistoryLimit, 1, 0),
     failedPodsHistoryLimit: read.integer(CONFIG_ENV.failedPodsHistoryLimit, 3, 0),
     podRetentionMs: read.duration(CONFIG_ENV.podRetention, 12 * 3_600_000),

@@ -69,6 +69,8 @@ export interface GroupReconcilerSettings {
   requeueCapMs: number;
   retryFloorMs: number;
   createGraceMs: number;
+  /** A run's pod still present this long after its deletion was due counts as stuck. */
+  stuckAfterMs: number;
 }
 
 export interface GroupReconcilerDeps {
@@ -130,6 +132,7 @@ export class OaatGroupReconciler implements Reconciler {
       }
     }
     await this.enforceOnePod(group, draft, pods, now, log);
+    wakeAt = Math.min(wakeAt, this.reportStuck(group, draft, pods, now));
 
     // (2) Validate; (3) pause; (4) select; (5) claim.
     const type = group.spec?.oaatType === undefined ? undefined : this.deps.types.get(request.namespace, group.spec.oaatType);
@@ -202,6 +205,28 @@ export class OaatGroupReconciler implements Reconciler {
     draft.status.observedGeneration = group.metadata.generation ?? 0;
     await this.write(group, draft);
     return draft.currentRun && draft.currentRun.id !== run?.id ? {} : { requeueAfter: Math.max(1, wakeAt - now) };
+  }
+
+  /**
+   * Condition `Stuck`: the run's pod is still there well after its deletion should have ended
+   * (its node is gone, or a finalizer holds it). Nothing is force-deleted: a person decides.
+   * Returns when the current pod would count as stuck (epoch ms), or +Infinity.
+   */
+  private reportStuck(group: OaatGroup, draft: StatusDraft, pods: V1Pod[], now: number): number {
+    const run = draft.currentRun;
+    const pod = run === undefined ? undefined : pods.find((p) => p.metadata?.name === run.podName);
+    const deleteBy = pod === undefined ? undefined : epochMs(pod.metadata?.deletionTimestamp);
+    const stuckAt = deleteBy === undefined ? Number.POSITIVE_INFINITY : deleteBy + this.deps.settings.stuckAfterMs;
+    if (now >= stuckAt) {
+      const message = `pod ${pod?.metadata?.name ?? ''} has been terminating since ${iso(deleteBy ?? now)}; no new item starts until it is gone (check its node, or its finalizers: ${JSON.stringify(pod?.metadata?.finalizers ?? [])})`;
+      draft.setCondition({ type: 'Stuck', status: 'True', reason: 'PodStuckTerminating', message }, now);
+      if (draft.condition('Stuck')?.lastTransitionTime === iso(now)) this.deps.events.record(group, 'Warning', 'PodStuckTerminating', message);
+      return Number.POSITIVE_INFINITY;
+    }
+    if (draft.condition('Stuck') !== undefined) {
+      draft.setCondition({ type: 'Stuck', status: 'False', reason: 'NotStuck', message: 'no pod is stuck' }, now);
+    }
+    return stuckAt;
   }
 
   /** Pods of this group: owned by it, or carrying its parent-name label. */
@@ -376,6 +401,9 @@ export class OaatGroupReconciler implements Reconciler {
 
   private problems(group: OaatGroup, specErrors: readonly Problem[], type: OaatType | undefined): { reason: string; message: string }[] {
     const problems = specErrors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
+    if (specErrors.length === 0 && (group.spec?.oaatItems ?? []).length === 0) {
+      problems.push({ reason: 'NoItems', message: 'no items: list them in spec.oaatItems' });
+    }
     const typeName = group.spec?.oaatType;
     if (typeName !== undefined && typeName !== '') {
       if (type === undefined) {

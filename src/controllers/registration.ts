@@ -87,7 +87,12 @@ export function registerOaatControllers(container: Container): void {
         sightings,
         clock: systemClock,
         rng: randomRng,
-        settings: { requeueCapMs: config.requeueCapMs, retryFloorMs: config.retryFloorMs, createGraceMs: config.createGraceMs },
+        settings: {
+          requeueCapMs: config.requeueCapMs,
+          retryFloorMs: config.retryFloorMs,
+          createGraceMs: config.createGraceMs,
+          stuckAfterMs: config.stuckAfterMs,
+        },
       }),
       primary: groups,
       secondaries: [

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       requeueCapMs: 60_000,
       retryFloorMs: 60_000,
       createGraceMs: 60_000,
+      stuckAfterMs: 300_000,
       successfulPodsHistoryLimit: 1,
       failedPodsHistoryLimit: 3,
       podRetentionMs: 43_200_000,
