@@ -23,7 +23,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
-import { failureCount, iso, StatusDraft, type RunRecord } from '../services/group-status.ts';
+import { failureCount, iso, StatusDraft, type ClosedRun, type RunRecord } from '../services/group-status.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from '../services/pod-outcome.ts';
 import { containerProblems, renderPod } from '../services/pod-templater.ts';
 import { randomIndex, type Rng } from '../services/rng.ts';
@@ -112,7 +112,7 @@ export class OaatGroupReconciler implements Reconciler {
       const pod = pods.find((p) => p.metadata?.name === run.podName);
       this.deps.sightings.track(request.namespace, run.podName, pod);
       if (pod !== undefined && isTerminal(pod)) {
-        this.close(group, draft, this.recordOf(pod, now), log);
+        this.close(draft, this.recordOf(pod, now));
       } else if (pod !== undefined) {
         wakeAt = Math.min(wakeAt, await this.enforceLimits(group, pod, now, log));
       } else {
@@ -128,7 +128,7 @@ export class OaatGroupReconciler implements Reconciler {
         // Gone: its last terminal state, if seen, says how it ended; else it was deleted, or never seen at all.
         const record: RunRecord =
           lastSeen !== undefined ? this.recordOf(lastSeen, now) : { outcome: 'Lost', finishedAt: now, reason: 'PodNeverObserved' };
-        this.close(group, draft, record, log);
+        this.close(draft, record);
       }
     }
     await this.enforceOnePod(group, draft, pods, now, log);
@@ -203,7 +203,7 @@ export class OaatGroupReconciler implements Reconciler {
       }
     }
     draft.status.observedGeneration = group.metadata.generation ?? 0;
-    await this.write(group, draft);
+    await this.write(group, draft, log);
     return draft.currentRun && draft.currentRun.id !== run?.id ? {} : { requeueAfter: Math.max(1, wakeAt - now) };
   }
 
@@ -313,10 +313,16 @@ export class OaatGroupReconciler implements Reconciler {
     return Number.POSITIVE_INFINITY;
   }
 
-  private close(group: OaatGroup, draft: StatusDraft, record: RunRecord, log: ReconcileContext['log']): void {
-    const run = draft.currentRun;
-    if (!run) return;
-    const lastRun = draft.close(record, this.deps.rng, this.deps.clock.now());
+  private close(draft: StatusDraft, record: RunRecord): void {
+    if (draft.currentRun) draft.close(record, this.deps.rng, this.deps.clock.now());
+  }
+
+  /**
+   * What follows a close once it is written (never before: a close whose write fails is
+   * computed again, and its pod must stay eligible for that): the run's pod is remembered as
+   * closed, the Event and the log line.
+   */
+  private announceClosed(group: OaatGroup, { run, record, lastRun }: ClosedRun, log: ReconcileContext['log']): void {
     this.deps.sightings.closedRun(group.metadata?.namespace ?? '', run.podName, this.deps.clock.now());
     const code = record.exitCode === undefined ? '' : ` with exit code ${String(record.exitCode)}`;
     const why = record.reason === undefined || record.outcome === 'Succeeded' ? '' : ` (${record.reason})`;
@@ -448,19 +454,23 @@ export class OaatGroupReconciler implements Reconciler {
         }
       }
     }
-    this.close(group, draft, { outcome: 'CreateFailed', finishedAt: now, reason: failure }, log);
-    await this.write(group, draft);
+    this.close(draft, { outcome: 'CreateFailed', finishedAt: now, reason: failure });
+    await this.write(group, draft, log);
     return {};
   }
 
-  /** Writes the draft as one status patch guarded by the resourceVersion read; nothing when unchanged. */
-  private async write(group: OaatGroup, draft: StatusDraft): Promise<void> {
+  /**
+   * Writes the draft as one status patch guarded by the resourceVersion read (nothing when
+   * unchanged), then announces the runs it closed.
+   */
+  private async write(group: OaatGroup, draft: StatusDraft, log: ReconcileContext['log']): Promise<void> {
     const patch = draft.patch();
     if (patch === undefined) return;
     await this.deps.client.patch(OAATGROUPS, group.metadata?.namespace ?? '', group.metadata?.name ?? '', { status: patch }, {
       subresource: 'status',
       resourceVersion: group.metadata?.resourceVersion ?? '',
     });
+    for (const closed of draft.closed) this.announceClosed(group, closed, log);
   }
 
   private newRunId(): string {

@@ -84,8 +84,17 @@ export function failureCount(item: ItemStatus | null | undefined): number {
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
+/** A run this draft closed, and how. */
+export interface ClosedRun {
+  run: CurrentRun;
+  record: RunRecord;
+  lastRun: LastRun;
+}
+
 export class StatusDraft {
   readonly status: OaatGroupStatus;
+  /** The runs closed in this draft (their effects follow once the draft is written). */
+  readonly closed: ClosedRun[] = [];
   private readonly original: OaatGroupStatus;
 
   constructor(read: OaatGroupStatus | undefined) {
@@ -160,6 +169,7 @@ export class StatusDraft {
     }
     if (stats.count > 0) item.runtime = stats.toStatus();
     this.rewriteLegacy(item);
+    this.closed.push({ run, record, lastRun });
     this.status.currentRun = null;
     this.status.handler_status = { ...this.status.handler_status, state: 'idle', currently_running: null, pod: null, children: null };
     return lastRun;
@@ -173,6 +183,7 @@ export class StatusDraft {
     const saved = this.status.currentRun ?? null;
     this.status.currentRun = { id: runId, item, podName: '', claimedAt: iso(now) };
     this.close(record, rng, now);
+    this.closed.pop();
     this.status.currentRun = saved;
     if (saved) {
       this.status.handler_status = { ...this.status.handler_status, state: 'running', currently_running: saved.item, pod: saved.podName };

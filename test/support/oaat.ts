@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { apiStatus, loadManifests, type TestCluster } from './cluster.ts';
-import { REPO_ROOT } from './control-plane.ts';
+import { apiStatus, connectCluster, loadManifests, type TestCluster } from './cluster.ts';
+import { REPO_ROOT, type Tier } from './control-plane.ts';
 import { InvariantChecker } from './invariant-checker.ts';
 import { OperatorProcess } from './operator-process.ts';
 import { simulateOutcome, type SimulatedOutcome } from './pods.ts';
@@ -160,4 +160,42 @@ export class OaatNamespace {
     await Promise.all(this.operators.map((operator) => operator.program.kill('SIGTERM')));
     return this.checker?.stop() ?? [];
   }
+}
+
+/** What an operator suite's tests use: the control plane, and a fresh namespace per test. */
+export interface OperatorSuite {
+  readonly cluster: TestCluster;
+  readonly ns: OaatNamespace;
+}
+
+/**
+ * Registers the hooks of an operator suite: connects to the run's control plane (which must be
+ * of `tier` or higher) and installs the CRDs once; gives each test a fresh {@link OaatNamespace};
+ * after each test stops its operators and fails the test on any invariant violation.
+ */
+export function operatorSuite(tier: Tier, prefix: string): OperatorSuite {
+  let cluster: TestCluster | undefined;
+  let ns: OaatNamespace | undefined;
+  beforeAll(async () => {
+    cluster = connectCluster(tier);
+    await installOaatCrds(cluster);
+  });
+  beforeEach(async () => {
+    if (cluster) ns = await OaatNamespace.create(cluster, prefix);
+  });
+  afterEach(async () => {
+    const violations = (await ns?.close()) ?? [];
+    ns = undefined;
+    expect(violations).toEqual([]);
+  });
+  return {
+    get cluster(): TestCluster {
+      if (!cluster) throw new Error('the suite has no control plane yet');
+      return cluster;
+    },
+    get ns(): OaatNamespace {
+      if (!ns) throw new Error('no namespace outside a test');
+      return ns;
+    },
+  };
 }

@@ -4,106 +4,95 @@
  * `kubectl apply` is covered rule by rule in t0/crds.test.ts; objects stored before the schema
  * existed in t0/crd-upgrade.test.ts.)
  */
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
-import { installOaatCrds, OaatNamespace } from '../../support/oaat.ts';
+import type { TestCluster } from '../../support/cluster.ts';
+import { operatorSuite, type OaatNamespace } from '../../support/oaat.ts';
 import { waitUntil } from '../../support/wait.ts';
 
-let cluster: TestCluster;
-let ns: OaatNamespace;
-
-beforeAll(async () => {
-  cluster = connectCluster('T1');
-  await installOaatCrds(cluster);
-});
-
-beforeEach(async () => {
-  ns = await OaatNamespace.create(cluster, 'bad-input');
-});
-
-afterEach(async () => {
-  expect(await ns.close()).toEqual([]);
-});
+const suite = operatorSuite('T1', 'bad-input');
+const cluster = (): TestCluster => suite.cluster;
+const ns = (): OaatNamespace => suite.ns;
 
 async function warning(reason: string): Promise<string | undefined> {
-  const events = await waitUntil(() => cluster.core.listNamespacedEvent({ namespace: ns.name }), (list) => list.items.some((e) => e.reason === reason), {
+  const events = await waitUntil(() => cluster().core.listNamespacedEvent({ namespace: ns().name }), (list) => list.items.some((e) => e.reason === reason), {
     what: `a ${reason} Event`,
   });
   return events.items.find((e) => e.reason === reason)?.message;
 }
 
 it('records a pod the API server refuses as CreateFailed with its answer, and cools the item off', async () => {
-  await ns.apply({
+  await ns().apply({
     apiVersion: 'kawaja.net/v1',
     kind: 'OaatType',
     metadata: { name: 'refused' },
     // Passes the OaatType schema, but a Pod may not have a negative deadline.
-    spec: { type: 'pod', podspec: { nodeName: cluster.info.node, activeDeadlineSeconds: -5, container: { name: 'main', image: 'oaat.invalid/item:never-pulled' } } },
+    spec: { type: 'pod', podspec: { nodeName: cluster().info.node, activeDeadlineSeconds: -5, container: { name: 'main', image: 'oaat.invalid/item:never-pulled' } } },
   });
-  await ns.group('refusing', ['a'], { oaatType: 'refused', failureCoolOff: '1h' });
-  await ns.group('healthy', ['b']);
-  ns.startOperator();
-  const group = await ns.waitForGroup('refusing', (g) => g.status?.items?.a?.last_run?.outcome === 'CreateFailed', 'CreateFailed');
+  await ns().group('refusing', ['a'], { oaatType: 'refused', failureCoolOff: '1h' });
+  await ns().group('healthy', ['b']);
+  ns().startOperator();
+  const group = await ns().waitForGroup('refusing', (g) => g.status?.items?.a?.last_run?.outcome === 'CreateFailed', 'CreateFailed');
   expect(group.status?.items?.a).toMatchObject({ failure_count: 1, last_run: { reason: expect.stringContaining('activeDeadlineSeconds') as unknown } });
   expect(await warning('RunCreateFailed')).toContain('spec.activeDeadlineSeconds');
   // The cool-off holds the item; the other group is not disturbed.
-  expect(Date.parse(group.status?.nextEligibleAt ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
-  await ns.runningPod('healthy');
+  const cooling = await ns().waitForGroup('refusing', (g) => typeof g.status?.nextEligibleAt === 'string', 'nextEligibleAt');
+  expect(Date.parse(cooling.status?.nextEligibleAt ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
+  await ns().runningPod('healthy');
 });
 
 it('runs items with any names, in a group whose name is longer than a label value', async () => {
   const name = `g${'-long'.repeat(14)}`;
   const items = ['Has Space/and Slash', 'UPPER_case.dots', 'x'.repeat(253)];
-  await ns.group(name, items);
-  ns.startOperator();
+  await ns().group(name, items);
+  ns().startOperator();
   const seen = new Set<string>();
   while (seen.size < items.length) {
-    const pod = await ns.runningPod(name);
+    const pod = await ns().runningPod(name);
     expect(pod.metadata?.name?.length).toBeLessThanOrEqual(63);
     expect(pod.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     seen.add(pod.metadata?.annotations?.['oaat.kawaja.net/item'] ?? '');
-    await ns.end(pod, { outcome: 'succeed' });
-    await ns.waitForGroup(name, (g) => g.status?.currentRun?.podName !== pod.metadata?.name, 'the run closed');
+    await ns().end(pod, { outcome: 'succeed' });
+    await ns().waitForGroup(name, (g) => g.status?.currentRun?.podName !== pod.metadata?.name, 'the run closed');
   }
   expect([...seen].sort()).toEqual([...items].sort());
-  const group = await ns.readGroup(name);
+  const group = await ns().readGroup(name);
   expect(Object.keys(group.status?.items ?? {}).sort()).toEqual([...items].sort());
 });
 
 it('says so when a group has no items', async () => {
-  await ns.group('empty', []);
-  ns.startOperator();
-  const group = await ns.waitForGroup('empty', (g) => g.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NoItems', 'Ready=False NoItems');
+  await ns().group('empty', []);
+  ns().startOperator();
+  const group = await ns().waitForGroup('empty', (g) => g.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NoItems', 'Ready=False NoItems');
   expect(group.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', message: 'no items: list them in spec.oaatItems' });
   expect(await warning('NoItems')).toBe('no items: list them in spec.oaatItems');
 });
 
 it('reports a run pod stuck terminating, and never force-deletes it', async () => {
-  const node = `unmanaged-${ns.name}`;
-  await cluster.core.createNode({ body: { metadata: { name: node } } });
+  const node = `unmanaged-${ns().name}`;
+  await cluster().core.createNode({ body: { metadata: { name: node } } });
   try {
-    await ns.apply({
+    await ns().apply({
       apiVersion: 'kawaja.net/v1',
       kind: 'OaatType',
       metadata: { name: 'no-kubelet' },
       // A node no kubelet (or KWOK) serves: a pod deleted there never goes away by itself.
       spec: { type: 'pod', podspec: { nodeName: node, container: { name: 'main', image: 'oaat.invalid/item:never-pulled' } } },
     });
-    await ns.group('held', ['a'], { oaatType: 'no-kubelet', pendingTimeout: '1h' });
-    ns.startOperator({ OAAT_STUCK_AFTER: '2s' });
-    const claimed = await ns.waitForGroup('held', (g) => g.status?.currentRun !== undefined && g.status.currentRun !== null, 'a claim');
+    await ns().group('held', ['a'], { oaatType: 'no-kubelet', pendingTimeout: '1h' });
+    ns().startOperator({ OAAT_STUCK_AFTER: '2s' });
+    const claimed = await ns().waitForGroup('held', (g) => g.status?.currentRun !== undefined && g.status.currentRun !== null, 'a claim');
     const podName = claimed.status?.currentRun?.podName ?? '';
-    await waitUntil(() => ns.pods(), (pods) => pods.length === 1, { what: 'the pod' });
-    ns.checker?.expectDeletion(podName);
-    await cluster.core.deleteNamespacedPod({ namespace: ns.name, name: podName, gracePeriodSeconds: 1 });
-    const stuck = await ns.waitForGroup('held', (g) => g.status?.conditions?.find((c) => c.type === 'Stuck')?.status === 'True', 'Stuck=True');
+    await waitUntil(() => ns().pods(), (pods) => pods.length === 1, { what: 'the pod' });
+    ns().checker?.expectDeletion(podName);
+    await cluster().core.deleteNamespacedPod({ namespace: ns().name, name: podName, gracePeriodSeconds: 1 });
+    const stuck = await ns().waitForGroup('held', (g) => g.status?.conditions?.find((c) => c.type === 'Stuck')?.status === 'True', 'Stuck=True');
     expect(stuck.status?.conditions?.find((c) => c.type === 'Stuck')?.message).toContain(`pod ${podName} has been terminating since`);
     expect(await warning('PodStuckTerminating')).toContain(podName);
     expect(stuck.status?.currentRun?.podName).toBe(podName);
-    expect((await ns.pods()).map((pod) => pod.metadata?.name)).toEqual([podName]);
+    expect((await ns().pods()).map((pod) => pod.metadata?.name)).toEqual([podName]);
     // Once it is gone (here: forced by a person), the run closes and the condition clears.
-    await cluster.core.deleteNamespacedPod({ namespace: ns.name, name: podName, gracePeriodSeconds: 0 });
-    await ns.waitForGroup('held', (g) => g.status?.conditions?.find((c) => c.type === 'Stuck')?.status === 'False' && g.status.items?.a?.last_run?.outcome === 'Deleted', 'the run closed and Stuck cleared');
+    await cluster().core.deleteNamespacedPod({ namespace: ns().name, name: podName, gracePeriodSeconds: 0 });
+    await ns().waitForGroup('held', (g) => g.status?.conditions?.find((c) => c.type === 'Stuck')?.status === 'False' && g.status.items?.a?.last_run?.outcome === 'Deleted', 'the run closed and Stuck cleared');
   } finally {
-    await cluster.core.deleteNode({ name: node });
+    await cluster().core.deleteNode({ name: node });
   }
 });

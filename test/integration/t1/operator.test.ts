@@ -5,106 +5,94 @@
  * counted twice, no pod deleted before its run was closed).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
-import { installOaatCrds, OaatNamespace } from '../../support/oaat.ts';
+import type { TestCluster } from '../../support/cluster.ts';
+import { operatorSuite, type OaatNamespace } from '../../support/oaat.ts';
 import { podManifest } from '../../support/pods.ts';
 import { waitUntil } from '../../support/wait.ts';
 
-let cluster: TestCluster;
-let ns: OaatNamespace;
-
-beforeAll(async () => {
-  cluster = connectCluster('T1');
-  await installOaatCrds(cluster);
-});
-
-beforeEach(async () => {
-  ns = await OaatNamespace.create(cluster, 'operator');
-});
-
-afterEach(async () => {
-  expect(await ns.close()).toEqual([]);
-});
+const suite = operatorSuite('T1', 'operator');
+const cluster = (): TestCluster => suite.cluster;
+const ns = (): OaatNamespace => suite.ns;
 
 const finished = (group: string, item: string, outcome: string) => (g: Awaited<ReturnType<OaatNamespace['readGroup']>>) =>
   g.metadata?.name === group && g.status?.items?.[item]?.last_run?.outcome === outcome && g.status.currentRun?.item !== item;
 
 it('basic start-up: one pod runs, its success is recorded with runtime statistics, then the next item runs', async () => {
-  await ns.group('basic', ['item1', 'item2']);
-  ns.startOperator();
-  const first = await ns.runningPod('basic');
-  expect(await ns.livePods()).toHaveLength(1);
-  const group = await ns.readGroup('basic');
+  await ns().group('basic', ['item1', 'item2']);
+  ns().startOperator();
+  const first = await ns().runningPod('basic');
+  expect(await ns().livePods()).toHaveLength(1);
+  const group = await ns().readGroup('basic');
   const run = group.status?.currentRun;
   expect(group.status?.handler_status).toMatchObject({ state: 'running', currently_running: run?.item, pod: first.metadata?.name });
   expect(group.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
   expect(first.spec?.containers[0]?.command).toEqual(['run', run?.item]);
   expect(first.spec?.containers[0]?.env).toEqual(expect.arrayContaining([{ name: 'OAAT_ITEM', value: run?.item }]));
 
-  await ns.end(first, { outcome: 'succeed', after: '1s' });
+  await ns().end(first, { outcome: 'succeed', after: '1s' });
   const other = run?.item === 'item1' ? 'item2' : 'item1';
-  const after = await ns.waitForGroup('basic', (g) => g.status?.currentRun?.item === other, `${other} claimed after ${run?.item ?? ''} succeeded`);
+  const after = await ns().waitForGroup('basic', (g) => g.status?.currentRun?.item === other, `${other} claimed after ${run?.item ?? ''} succeeded`);
   expect(after.status?.items?.[run?.item ?? '']).toMatchObject({
     failure_count: 0,
     podphase: 'Succeeded',
     last_run: { id: run?.id, outcome: 'Succeeded', exitCode: 0, podUID: first.metadata?.uid },
     runtime: { count: 1 },
   });
-  await ns.runningPod('basic');
-  expect(await ns.livePods()).toHaveLength(1);
+  await ns().runningPod('basic');
+  expect(await ns().livePods()).toHaveLength(1);
 });
 
 it('selects by last success: a seeded recent success runs last, then the group waits', async () => {
-  await ns.group('selection', ['item1', 'item2'], { frequency: '60m' });
-  await ns.seedStatus('selection', { items: { item2: { failure_count: 0, last_success: new Date(Date.now() - 3_600_000 * 2).toISOString() } } });
-  await ns.seedStatus('selection', { items: { item1: { failure_count: 0, last_success: '2021-04-15T06:32:00+00:00' } } });
-  ns.startOperator();
-  const first = await ns.runningPod('selection');
-  expect((await ns.readGroup('selection')).status?.currentRun?.item).toBe('item1');
-  await ns.end(first, { outcome: 'succeed' });
-  await ns.waitForGroup('selection', (g) => g.status?.currentRun?.item === 'item2', 'item2 claimed');
-  const second = await ns.runningPod('selection');
-  await ns.end(second, { outcome: 'succeed' });
-  const idle = await ns.waitForGroup('selection', finished('selection', 'item2', 'Succeeded'), 'item2 recorded');
+  await ns().group('selection', ['item1', 'item2'], { frequency: '60m' });
+  await ns().seedStatus('selection', { items: { item2: { failure_count: 0, last_success: new Date(Date.now() - 3_600_000 * 2).toISOString() } } });
+  await ns().seedStatus('selection', { items: { item1: { failure_count: 0, last_success: '2021-04-15T06:32:00+00:00' } } });
+  ns().startOperator();
+  const first = await ns().runningPod('selection');
+  expect((await ns().readGroup('selection')).status?.currentRun?.item).toBe('item1');
+  await ns().end(first, { outcome: 'succeed' });
+  await ns().waitForGroup('selection', (g) => g.status?.currentRun?.item === 'item2', 'item2 claimed');
+  const second = await ns().runningPod('selection');
+  await ns().end(second, { outcome: 'succeed' });
+  const idle = await ns().waitForGroup('selection', finished('selection', 'item2', 'Succeeded'), 'item2 recorded');
   expect(idle.status?.currentRun ?? undefined).toBeUndefined();
   expect(idle.status?.handler_status).toMatchObject({ state: 'idle' });
   expect(Date.parse(idle.status?.nextEligibleAt ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
-  expect(await ns.livePods()).toEqual([]);
+  expect(await ns().livePods()).toEqual([]);
   // Idle: reconciles (every requeue cap, 5 s here) write nothing.
-  const version = (await ns.readGroup('selection')).metadata?.resourceVersion;
+  const version = (await ns().readGroup('selection')).metadata?.resourceVersion;
   await new Promise((resolve) => setTimeout(resolve, 7_000));
-  expect((await ns.readGroup('selection')).metadata?.resourceVersion).toBe(version);
+  expect((await ns().readGroup('selection')).metadata?.resourceVersion).toBe(version);
 });
 
 it('deletes a hand-made pod carrying the group labels, and the real run survives', async () => {
-  await ns.group('rogues', ['item1', 'item2']);
-  ns.startOperator();
-  const real = await ns.runningPod('rogues');
-  await cluster.core.createNamespacedPod({
-    namespace: ns.name,
-    body: podManifest({ name: 'item3', nodeName: cluster.info.node ?? '', labels: { app: 'oaat-operator', 'parent-name': 'rogues', 'oaat-name': 'item3' } }),
+  await ns().group('rogues', ['item1', 'item2']);
+  ns().startOperator();
+  const real = await ns().runningPod('rogues');
+  await cluster().core.createNamespacedPod({
+    namespace: ns().name,
+    body: podManifest({ name: 'item3', nodeName: cluster().info.node ?? '', labels: { app: 'oaat-operator', 'parent-name': 'rogues', 'oaat-name': 'item3' } }),
   });
-  await waitUntil(async () => (await ns.livePods()).map((pod) => pod.metadata?.name), (names) => names.join() === real.metadata?.name, {
+  await waitUntil(async () => (await ns().livePods()).map((pod) => pod.metadata?.name), (names) => names.join() === real.metadata?.name, {
     what: 'only the real run pod to be live',
   });
-  const still = await cluster.core.readNamespacedPod({ namespace: ns.name, name: real.metadata?.name ?? '' });
+  const still = await cluster().core.readNamespacedPod({ namespace: ns().name, name: real.metadata?.name ?? '' });
   expect(still.status?.phase).toBe('Running');
   expect(still.metadata?.uid).toBe(real.metadata?.uid);
 });
 
 it('records a failure with its exit code and respects the cool-off', async () => {
-  await ns.group('cooling', ['a', 'b'], { failureCoolOff: '1h' });
-  ns.startOperator();
-  const first = await ns.runningPod('cooling');
-  const failedItem = (await ns.readGroup('cooling')).status?.currentRun?.item ?? '';
-  await ns.end(first, { outcome: 'fail', exitCode: 3 });
+  await ns().group('cooling', ['a', 'b'], { failureCoolOff: '1h' });
+  ns().startOperator();
+  const first = await ns().runningPod('cooling');
+  const failedItem = (await ns().readGroup('cooling')).status?.currentRun?.item ?? '';
+  await ns().end(first, { outcome: 'fail', exitCode: 3 });
   const other = failedItem === 'a' ? 'b' : 'a';
-  const after = await ns.waitForGroup('cooling', (g) => g.status?.currentRun?.item === other, 'the other item claimed');
+  const after = await ns().waitForGroup('cooling', (g) => g.status?.currentRun?.item === other, 'the other item claimed');
   expect(after.status?.items?.[failedItem]).toMatchObject({ failure_count: 1, podphase: 'Failed', last_run: { outcome: 'Failed', exitCode: 3 } });
   expect(after.status?.items?.[failedItem]?.last_failure).toEqual(expect.any(String));
-  const second = await ns.runningPod('cooling');
-  await ns.end(second, { outcome: 'succeed' });
-  const idle = await ns.waitForGroup('cooling', finished('cooling', other, 'Succeeded'), `${other} recorded`);
+  const second = await ns().runningPod('cooling');
+  await ns().end(second, { outcome: 'succeed' });
+  const idle = await ns().waitForGroup('cooling', finished('cooling', other, 'Succeeded'), `${other} recorded`);
   // The failed item cools off for an hour; the other waits for its frequency: nothing runs now,
   // and the next to become eligible is the one that succeeded, a minute after its success.
   expect(idle.status?.currentRun ?? undefined).toBeUndefined();
@@ -112,76 +100,76 @@ it('records a failure with its exit code and respects the cool-off', async () =>
 });
 
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
-  await ns.group('floor', ['only']);
-  ns.startOperator({ OAAT_RETRY_FLOOR: '4s' });
+  await ns().group('floor', ['only']);
+  ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });
   const runs: { claimedAt: number; failedAt?: number }[] = [];
   for (let i = 0; i < 2; i++) {
-    const pod = await ns.runningPod('floor');
-    runs.push({ claimedAt: Date.parse((await ns.readGroup('floor')).status?.currentRun?.claimedAt ?? '') });
-    await ns.end(pod, { outcome: 'fail', exitCode: 1 });
-    const recorded = await ns.waitForGroup('floor', (g) => g.status?.items?.only?.last_run?.id !== undefined && g.status.currentRun?.podName !== pod.metadata?.name, 'the failure recorded');
+    const pod = await ns().runningPod('floor');
+    runs.push({ claimedAt: Date.parse((await ns().readGroup('floor')).status?.currentRun?.claimedAt ?? '') });
+    await ns().end(pod, { outcome: 'fail', exitCode: 1 });
+    const recorded = await ns().waitForGroup('floor', (g) => g.status?.items?.only?.last_run?.id !== undefined && g.status.currentRun?.podName !== pod.metadata?.name, 'the failure recorded');
     const last = runs.at(-1);
     if (last) last.failedAt = Date.parse(recorded.status?.items?.only?.last_failure ?? '');
   }
   const firstFailure = runs[0]?.failedAt ?? 0;
   expect((runs[1]?.claimedAt ?? 0) - firstFailure).toBeGreaterThanOrEqual(4_000 - 1_000); // finishedAt has whole seconds
-  expect((await ns.readGroup('floor')).status?.items?.only?.failure_count).toBe(2);
+  expect((await ns().readGroup('floor')).status?.items?.only?.failure_count).toBe(2);
 });
 
 it('pauses: the running item finishes, nothing new starts until unpaused', async () => {
-  await ns.group('pausing', ['a', 'b']);
-  ns.startOperator();
-  const running = await ns.runningPod('pausing');
-  await ns.apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'pausing' }, spec: { frequency: '1m', oaatType: 'runner', oaatItems: ['a', 'b'], paused: true } });
-  await ns.waitForGroup('pausing', (g) => g.status?.conditions?.find((c) => c.type === 'Paused')?.status === 'True', 'Paused');
-  const item = (await ns.readGroup('pausing')).status?.currentRun?.item ?? '';
-  await ns.end(running, { outcome: 'succeed' });
-  await ns.waitForGroup('pausing', finished('pausing', item, 'Succeeded'), 'the running item recorded');
+  await ns().group('pausing', ['a', 'b']);
+  ns().startOperator();
+  const running = await ns().runningPod('pausing');
+  await ns().apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'pausing' }, spec: { frequency: '1m', oaatType: 'runner', oaatItems: ['a', 'b'], paused: true } });
+  await ns().waitForGroup('pausing', (g) => g.status?.conditions?.find((c) => c.type === 'Paused')?.status === 'True', 'Paused');
+  const item = (await ns().readGroup('pausing')).status?.currentRun?.item ?? '';
+  await ns().end(running, { outcome: 'succeed' });
+  await ns().waitForGroup('pausing', finished('pausing', item, 'Succeeded'), 'the running item recorded');
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  expect((await ns.readGroup('pausing')).status?.currentRun ?? undefined).toBeUndefined();
-  expect(await ns.livePods()).toEqual([]);
+  expect((await ns().readGroup('pausing')).status?.currentRun ?? undefined).toBeUndefined();
+  expect(await ns().livePods()).toEqual([]);
 
-  await ns.apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'pausing' }, spec: { frequency: '1m', oaatType: 'runner', oaatItems: ['a', 'b'], paused: false } });
-  await ns.runningPod('pausing');
+  await ns().apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'pausing' }, spec: { frequency: '1m', oaatType: 'runner', oaatItems: ['a', 'b'], paused: false } });
+  await ns().runningPod('pausing');
 });
 
 it('records a running pod deleted by hand as Deleted', async () => {
-  await ns.group('deleted', ['a']);
-  ns.startOperator();
-  const pod = await ns.runningPod('deleted');
-  ns.checker?.expectDeletion(pod.metadata?.name ?? '');
-  await cluster.core.deleteNamespacedPod({ namespace: ns.name, name: pod.metadata?.name ?? '' });
-  const group = await ns.waitForGroup('deleted', (g) => g.status?.items?.a?.last_run?.outcome === 'Deleted', 'the deletion recorded');
+  await ns().group('deleted', ['a']);
+  ns().startOperator();
+  const pod = await ns().runningPod('deleted');
+  ns().checker?.expectDeletion(pod.metadata?.name ?? '');
+  await cluster().core.deleteNamespacedPod({ namespace: ns().name, name: pod.metadata?.name ?? '' });
+  const group = await ns().waitForGroup('deleted', (g) => g.status?.items?.a?.last_run?.outcome === 'Deleted', 'the deletion recorded');
   expect(group.status?.items?.a).toMatchObject({ failure_count: 1, last_run: { outcome: 'Deleted', exitCode: 143 } });
 });
 
 it('records a pod that finished while the operator was down, once', async () => {
-  await ns.group('downtime', ['a', 'b']);
-  const operator = ns.startOperator();
-  const pod = await ns.runningPod('downtime');
-  const item = (await ns.readGroup('downtime')).status?.currentRun?.item ?? '';
+  await ns().group('downtime', ['a', 'b']);
+  const operator = ns().startOperator();
+  const pod = await ns().runningPod('downtime');
+  const item = (await ns().readGroup('downtime')).status?.currentRun?.item ?? '';
   await operator.program.kill('SIGKILL');
-  await ns.end(pod, { outcome: 'succeed', after: '2s' });
-  await waitUntil(() => cluster.core.readNamespacedPod({ namespace: ns.name, name: pod.metadata?.name ?? '' }), (p: V1Pod) => p.status?.phase === 'Succeeded', {
+  await ns().end(pod, { outcome: 'succeed', after: '2s' });
+  await waitUntil(() => cluster().core.readNamespacedPod({ namespace: ns().name, name: pod.metadata?.name ?? '' }), (p: V1Pod) => p.status?.phase === 'Succeeded', {
     what: 'the pod to succeed',
   });
   await operator.program.restart('SIGKILL');
-  const group = await ns.waitForGroup('downtime', finished('downtime', item, 'Succeeded'), 'the result recorded after the restart');
+  const group = await ns().waitForGroup('downtime', finished('downtime', item, 'Succeeded'), 'the result recorded after the restart');
   expect(group.status?.items?.[item]?.runtime?.count).toBe(1);
-  await ns.runningPod('downtime');
+  await ns().runningPod('downtime');
 });
 
 it('two replicas without leader election never run a second pod or count twice', async () => {
-  await ns.group('twins', ['a', 'b', 'c']);
-  ns.startOperator({}, 'left');
-  ns.startOperator({}, 'right');
+  await ns().group('twins', ['a', 'b', 'c']);
+  ns().startOperator({}, 'left');
+  ns().startOperator({}, 'right');
   for (let i = 0; i < 4; i++) {
-    const pod = await ns.runningPod('twins');
-    expect(await ns.livePods()).toHaveLength(1);
-    await ns.end(pod, { outcome: i % 2 === 0 ? 'succeed' : 'fail' });
-    await ns.waitForGroup('twins', (g) => g.status?.currentRun?.podName !== pod.metadata?.name, 'the run closed');
+    const pod = await ns().runningPod('twins');
+    expect(await ns().livePods()).toHaveLength(1);
+    await ns().end(pod, { outcome: i % 2 === 0 ? 'succeed' : 'fail' });
+    await ns().waitForGroup('twins', (g) => g.status?.currentRun?.podName !== pod.metadata?.name, 'the run closed');
   }
-  const group = await ns.readGroup('twins');
+  const group = await ns().readGroup('twins');
   const recorded = Object.values(group.status?.items ?? {}).map((item) => item.last_run?.id).filter((id) => id !== undefined);
   expect(new Set(recorded).size).toBe(recorded.length);
 });
