@@ -14,7 +14,7 @@ import { ConflictError } from './api-error.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { objectKey, type EventHandler, type Informer } from './informer.ts';
 import { errorMeta, type Logger } from './logger.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import { ExponentialFailureRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { requestFromKey, requestKey, TerminalError, type Reconciler, type Request } from './reconciler.ts';
 import { WorkQueue } from './workqueue.ts';
 import type { WorkQueueMetrics } from './workqueue-metrics.ts';
@@ -45,6 +45,8 @@ export interface ControllerOptions<P extends KubernetesObject> {
 
 export class Controller<P extends KubernetesObject = KubernetesObject> {
   private readonly queue: WorkQueue;
+  /** Backoff of requests whose reconcile met a conflict: 5 ms doubling to 1 s, per key. */
+  private readonly conflicts = new ExponentialFailureRateLimiter<string>({ baseMs: 5, capMs: 1_000 });
   private readonly log: Logger;
   private workers: Promise<void>[] = [];
 
@@ -127,6 +129,7 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
     try {
       const result = await this.options.reconciler.reconcile(request, { log });
       this.queue.forget(key);
+      this.conflicts.forget(key);
       if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
         this.queue.addAfter(key, result.requeueAfter);
         metrics.reconciled('requeue_after', seconds());
@@ -135,7 +138,10 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
       }
     } catch (error) {
       if (error instanceof ConflictError) {
-        this.queue.addRateLimited(key);
+        // A conflict says the state moved (often: our own write, not yet in the cache). Retry
+        // soon on fresher state, with a backoff of this key's own: the overall token bucket of
+        // error retries must not hold back every group after a burst of ordinary conflicts.
+        this.queue.addAfter(key, this.conflicts.when(key));
         metrics.reconciled('requeue', seconds());
         log.debug('state moved during reconcile; requeued', { reason: error.message });
       } else if (error instanceof TerminalError) {

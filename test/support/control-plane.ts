@@ -7,7 +7,7 @@
  * It never skips.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** T0 = etcd + kube-apiserver; T1 = T0 + KWOK fake node; T2 = T1 + scheduler + controller-manager. */
@@ -40,7 +40,15 @@ export interface ControlPlaneInfo {
 /** Environment variable naming the state directory of the run's control plane. */
 export const STATE_ENV = 'OAAT_TEST_CP_STATE';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * The repository: tests and benchmarks run from it (npm scripts start in the package's root).
+ * Not derived from this file's location: that needs __dirname under Jest and import.meta
+ * under Node's own loader.
+ */
+export const REPO_ROOT = process.cwd();
+if (!existsSync(path.join(REPO_ROOT, 'hack', 'control-plane.sh'))) {
+  throw new Error(`run tests and benchmarks from the repository root (the current directory is ${REPO_ROOT})`);
+}
 const SCRIPT = path.join(REPO_ROOT, 'hack', 'control-plane.sh');
 
 export interface StartOptions {
