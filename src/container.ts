@@ -113,9 +113,20 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
   return container;
 }
 
-/** The rate limiter controllers retry failed requests with, from the configured backoff. */
-export function controllerRateLimiter(config: OperatorConfig) {
-  return defaultControllerRateLimiter<string>({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs });
+/**
+ * The options every controller shares, under its name: workers and backoff from the settings,
+ * the logger, and its reconcile and work-queue metrics.
+ */
+export function controllerOptions(context: ResolutionContext, name: string) {
+  const config = context.get<OperatorConfig>(TOKENS.Config);
+  return {
+    name,
+    workers: config.workers,
+    rateLimiter: defaultControllerRateLimiter<string>({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs }),
+    logger: context.get<Logger>(TOKENS.Logger),
+    metrics: context.get<PrometheusControllerMetrics>(TOKENS.ControllerMetrics).forController(name, config.workers),
+    queueMetrics: context.get<PrometheusWorkQueueMetrics>(TOKENS.QueueMetrics).forQueue(name),
+  };
 }
 
 function informers(context: ResolutionContext): Informer<KubernetesObject>[] {

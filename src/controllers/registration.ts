@@ -4,17 +4,15 @@
  * owning group), the OaatGroup controller (woken by its pods and its OaatType) and the Pod
  * controller (retention; woken by its pod and by its group's status).
  */
-import type { Container, ResolutionContext } from 'inversify';
+import type { Container } from 'inversify';
 import type { V1Pod } from '@kubernetes/client-node';
 import { APP_LABEL_VALUE, LABELS } from '../api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../api/v1/types.ts';
 import type { OperatorConfig } from '../config.ts';
-import { controllerRateLimiter, TOKENS } from '../container.ts';
-import type { PrometheusControllerMetrics } from '../runtime/controller-metrics.ts';
+import { controllerOptions, TOKENS } from '../container.ts';
 import { Controller } from '../runtime/controller.ts';
 import { Informer } from '../runtime/informer.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { PrometheusWorkQueueMetrics } from '../runtime/workqueue-metrics.ts';
+import { requestOf } from '../runtime/reconciler.ts';
 import { systemClock } from '../services/clock.ts';
 import { randomRng } from '../services/rng.ts';
 import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, OaatGroupReconciler, POD_GROUP_INDEX, podGroupIndex } from './oaatgroup.controller.ts';
@@ -25,18 +23,6 @@ import { OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
 const GROUP_INFORMER = Symbol('OaatGroupInformer');
 const TYPE_INFORMER = Symbol('OaatTypeInformer');
 const POD_INFORMER = Symbol('PodInformer');
-
-/** Options every controller shares: workers, backoff, logger and metrics under its name. */
-function common(context: ResolutionContext, config: OperatorConfig, name: string) {
-  return {
-    name,
-    workers: config.workers,
-    rateLimiter: controllerRateLimiter(config),
-    logger: context.get<Logger>(TOKENS.Logger),
-    metrics: context.get<PrometheusControllerMetrics>(TOKENS.ControllerMetrics).forController(name, config.workers),
-    queueMetrics: context.get<PrometheusWorkQueueMetrics>(TOKENS.QueueMetrics).forQueue(name),
-  };
-}
 
 export function registerOaatControllers(container: Container): void {
   const config = container.get<OperatorConfig>(TOKENS.Config);
@@ -77,7 +63,7 @@ export function registerOaatControllers(container: Container): void {
     const groups = context.get<Informer<OaatGroup>>(GROUP_INFORMER);
     const types = context.get<Informer<OaatType>>(TYPE_INFORMER);
     return new Controller<OaatGroup>({
-      ...common(context, config, 'oaatgroup'),
+      ...controllerOptions(context, 'oaatgroup'),
       reconciler: new OaatGroupReconciler({
         groups,
         pods: context.get(POD_INFORMER),
@@ -102,7 +88,7 @@ export function registerOaatControllers(container: Container): void {
           map: (type: OaatType) =>
             groups
               .byIndex(GROUP_TYPE_INDEX, `${type.metadata?.namespace ?? ''}/${type.metadata?.name ?? ''}`)
-              .map((group) => ({ namespace: group.metadata?.namespace ?? '', name: group.metadata?.name ?? '' })),
+              .map(requestOf),
         },
       ],
     });
@@ -112,7 +98,7 @@ export function registerOaatControllers(container: Container): void {
     const pods = context.get<Informer<V1Pod>>(POD_INFORMER);
     const groups = context.get<Informer<OaatGroup>>(GROUP_INFORMER);
     return new Controller<V1Pod>({
-      ...common(context, config, 'pod'),
+      ...controllerOptions(context, 'pod'),
       reconciler: new PodReconciler({
         pods,
         groups,
@@ -131,7 +117,7 @@ export function registerOaatControllers(container: Container): void {
           map: (group: OaatGroup) =>
             pods
               .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)
-              .map((pod) => ({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' })),
+              .map(requestOf),
         },
       ],
     });

@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from './logger.ts';
 
 /**
@@ -51,6 +52,11 @@ export class TerminalError extends Error {
   override name = 'TerminalError';
 }
 
+
+/** The request that reconciles `object`. */
+export function requestOf(object: KubernetesObject): Request {
+  return { namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' };
+}
 
 /** The work-queue key of a request: `namespace/name`, or `name` for cluster-scoped objects. */
 export function requestKey(request: Request): string {

@@ -9,16 +9,13 @@
  */
 import type { Container } from 'inversify';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadConfig, type OperatorConfig } from '../../src/config.ts';
-import { controllerRateLimiter, TOKENS } from '../../src/container.ts';
+import type { OperatorConfig } from '../../src/config.ts';
+import { controllerOptions, TOKENS } from '../../src/container.ts';
 import { runOperator } from '../../src/operator.ts';
 import type { KubeClient, ResourceType } from '../../src/runtime/client.ts';
-import type { PrometheusControllerMetrics } from '../../src/runtime/controller-metrics.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { Informer } from '../../src/runtime/informer.ts';
-import type { Logger } from '../../src/runtime/logger.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../../src/runtime/reconciler.ts';
-import type { PrometheusWorkQueueMetrics } from '../../src/runtime/workqueue-metrics.ts';
 import { DEMO_LABEL, STAMP } from './demo-operator-labels.ts';
 
 const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
@@ -42,8 +39,9 @@ class Stamper implements Reconciler {
   }
 }
 
-function registerDemo(config: OperatorConfig, identity: string) {
+function registerDemo(identity: string) {
   return (container: Container): void => {
+    const config = container.get<OperatorConfig>(TOKENS.Config);
     container.bind(DEMO_INFORMER).toDynamicValue(
       (context) =>
         new Informer<KubernetesObject>({
@@ -56,21 +54,15 @@ function registerDemo(config: OperatorConfig, identity: string) {
     );
     container.bind(TOKENS.Informer).toService(DEMO_INFORMER);
     container.bind(TOKENS.Controller).toDynamicValue((context) => {
-      const logger = context.get<Logger>(TOKENS.Logger);
       const informer = context.get<Informer<KubernetesObject>>(DEMO_INFORMER);
       return new Controller({
-        name: 'demo',
+        ...controllerOptions(context, 'demo'),
         reconciler: new Stamper(informer, context.get(TOKENS.Client), identity),
         primary: informer,
-        workers: config.workers,
-        rateLimiter: controllerRateLimiter(config),
-        logger,
-        metrics: context.get<PrometheusControllerMetrics>(TOKENS.ControllerMetrics).forController('demo', config.workers),
-        queueMetrics: context.get<PrometheusWorkQueueMetrics>(TOKENS.QueueMetrics).forQueue('demo'),
       });
     });
   };
 }
 
 const identity = process.env.DEMO_IDENTITY ?? 'demo';
-process.exit(await runOperator(registerDemo(loadConfig(process.env), identity)));
+process.exit(await runOperator(registerDemo(identity)));
