@@ -138,17 +138,17 @@ export class OaatGroupReconciler implements Reconciler {
     const type = group.spec?.oaatType === undefined ? undefined : this.deps.types.get(request.namespace, group.spec.oaatType);
     const report = validateGroupSpec(group.spec);
     const problems = this.problems(group, report.errors, type);
-    draft.setCondition(
+    const duplicatesChanged = draft.setCondition(
       report.warnings.length > 0
         ? { type: 'DuplicateItems', status: 'True', reason: 'Deduplicated', message: report.warnings.map((w) => `${w.path}: ${w.message}`).join('; ') }
         : { type: 'DuplicateItems', status: 'False', reason: 'Unique', message: 'every item is listed once' },
       now,
     );
-    if (report.warnings.length > 0 && draft.condition('DuplicateItems')?.lastTransitionTime === iso(now)) {
+    if (report.warnings.length > 0 && duplicatesChanged) {
       this.deps.events.record(group, 'Warning', 'DuplicateItems', report.warnings.map((w) => w.message).join('; '));
     }
     const ready = problems.length === 0;
-    draft.setCondition(
+    const readyChanged = draft.setCondition(
       ready
         ? { type: 'Ready', status: 'True', reason: 'Valid', message: 'spec and OaatType are valid' }
         : { type: 'Ready', status: 'False', reason: problems[0]?.reason ?? 'Invalid', message: problems.map((p) => p.message).join('; ') },
@@ -161,7 +161,7 @@ export class OaatGroupReconciler implements Reconciler {
         : { type: 'Paused', status: 'False', reason: 'Running', message: 'items start when eligible' },
       now,
     );
-    if (!ready && draft.condition('Ready')?.lastTransitionTime === iso(now)) {
+    if (!ready && readyChanged) {
       this.deps.events.record(group, 'Warning', problems[0]?.reason ?? 'Invalid', problems.map((p) => p.message).join('; '));
     }
 
@@ -219,8 +219,9 @@ export class OaatGroupReconciler implements Reconciler {
     const stuckAt = deleteBy === undefined ? Number.POSITIVE_INFINITY : deleteBy + this.deps.settings.stuckAfterMs;
     if (now >= stuckAt) {
       const message = `pod ${pod?.metadata?.name ?? ''} has been terminating since ${iso(deleteBy ?? now)}; no new item starts until it is gone (check its node, or its finalizers: ${JSON.stringify(pod?.metadata?.finalizers ?? [])})`;
-      draft.setCondition({ type: 'Stuck', status: 'True', reason: 'PodStuckTerminating', message }, now);
-      if (draft.condition('Stuck')?.lastTransitionTime === iso(now)) this.deps.events.record(group, 'Warning', 'PodStuckTerminating', message);
+      if (draft.setCondition({ type: 'Stuck', status: 'True', reason: 'PodStuckTerminating', message }, now)) {
+        this.deps.events.record(group, 'Warning', 'PodStuckTerminating', message);
+      }
       return Number.POSITIVE_INFINITY;
     }
     if (draft.condition('Stuck') !== undefined) {

@@ -28,7 +28,8 @@ export class PodSightings {
   /** Starts remembering a run's pod, with its current cached state if it has one. */
   track(namespace: string, name: string, current: V1Pod | undefined): void {
     const id = key(namespace, name);
-    if (!this.tracked.has(id) || current !== undefined) this.tracked.set(id, current ?? this.tracked.get(id));
+    // A pod absent from the cache keeps the last state seen of it.
+    if (current !== undefined || !this.tracked.has(id)) this.tracked.set(id, current);
   }
 
   /** Called for every pod event; remembers tracked pods only. */

@@ -192,9 +192,9 @@ export class StatusDraft {
 
   /**
    * Sets a condition; its lastTransitionTime changes only when its status does, so repeating
-   * the same condition changes nothing.
+   * the same condition changes nothing. Returns whether the status changed (a transition).
    */
-  setCondition(condition: Omit<Condition, 'lastTransitionTime'>, now: number): void {
+  setCondition(condition: Omit<Condition, 'lastTransitionTime'>, now: number): boolean {
     const conditions = (this.status.conditions ??= []);
     const index = conditions.findIndex((c) => c.type === condition.type);
     const previous = conditions[index];
@@ -202,6 +202,7 @@ export class StatusDraft {
     const next: Condition = { ...condition, lastTransitionTime };
     if (index < 0) conditions.push(next);
     else conditions[index] = next;
+    return previous?.status !== condition.status;
   }
 
   condition(type: string): Condition | undefined {
