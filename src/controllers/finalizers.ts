@@ -7,7 +7,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KOPF_FINALIZER } from '../api/v1/keys.ts';
 import { isNotFound } from '../runtime/api-error.ts';
-import type { KubeClient, ResourceType } from '../runtime/client.ts';
+import type { ApiClient, ResourceType } from '../runtime/client.ts';
 
 export function hasKopfFinalizer(object: KubernetesObject): boolean {
   return object.metadata?.finalizers?.includes(KOPF_FINALIZER) === true;
@@ -17,7 +17,7 @@ export function hasKopfFinalizer(object: KubernetesObject): boolean {
  * Removes the kopf finalizer (other finalizers stay), guarded by the resourceVersion read: a
  * concurrent change answers 409 and the caller's reconcile runs again. Returns whether it wrote.
  */
-export async function removeKopfFinalizer(client: KubeClient, type: ResourceType, object: KubernetesObject): Promise<boolean> {
+export async function removeKopfFinalizer(client: ApiClient, type: ResourceType, object: KubernetesObject): Promise<boolean> {
   if (!hasKopfFinalizer(object)) return false;
   const finalizers = (object.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== KOPF_FINALIZER);
   try {

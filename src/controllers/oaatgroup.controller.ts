@@ -18,9 +18,9 @@ import { labelValue, podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
 import { validateGroupSpec, validateOaatType, type Problem } from '../api/v1/validation.ts';
 import { isAlreadyExists, isNotFound, isTransient } from '../runtime/api-error.ts';
-import type { KubeClient } from '../runtime/client.ts';
+import type { ApiClient } from '../runtime/client.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import type { Informer } from '../runtime/informer.ts';
+import type { Cache } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { failureCount, iso, StatusDraft, type ClosedRun, type RunRecord } from '../services/group-status.ts';
@@ -74,10 +74,10 @@ export interface GroupReconcilerSettings {
 }
 
 export interface GroupReconcilerDeps {
-  groups: Informer<OaatGroup>;
-  pods: Informer<V1Pod>;
-  types: Informer<OaatType>;
-  client: KubeClient;
+  groups: Cache<OaatGroup>;
+  pods: Cache<V1Pod>;
+  types: Cache<OaatType>;
+  client: ApiClient;
   events: EventRecorder;
   sightings: PodSightings;
   clock: Clock;

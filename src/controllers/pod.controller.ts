@@ -14,8 +14,8 @@ import { historyLimits } from '../api/v1/defaults.ts';
 import { LABELS } from '../api/v1/keys.ts';
 import type { OaatGroup } from '../api/v1/types.ts';
 import { isNotFound } from '../runtime/api-error.ts';
-import type { KubeClient } from '../runtime/client.ts';
-import type { Informer } from '../runtime/informer.ts';
+import type { ApiClient } from '../runtime/client.ts';
+import type { Cache } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
@@ -31,9 +31,9 @@ export interface RetentionSettings {
 }
 
 export interface PodReconcilerDeps {
-  pods: Informer<V1Pod>;
-  groups: Informer<OaatGroup>;
-  client: KubeClient;
+  pods: Cache<V1Pod>;
+  groups: Cache<OaatGroup>;
+  client: ApiClient;
   clock: Clock;
   settings: RetentionSettings;
 }

@@ -1,33 +1,129 @@
 /**
- * The oaat controllers and the caches they share, bound into the composition root:
- * informers for OaatGroups, OaatTypes and item Pods (label `app=oaat-operator`, indexed by
- * owning group), the OaatGroup controller (woken by its pods and its OaatType) and the Pod
- * controller (retention; woken by its pod and by its group's status).
+ * The oaat controllers and the caches they share: informers for OaatGroups, OaatTypes and item
+ * Pods (label `app=oaat-operator`, indexed by owning group), the OaatGroup controller (woken by
+ * its pods and its OaatType) and the Pod controller (retention; woken by its pod and by its
+ * group's status).
+ *
+ * {@link oaatControllers} builds the controllers from any caches, API client, clock and timers;
+ * {@link registerOaatControllers} binds them into the composition root on real informers. The
+ * deterministic simulation (test/sim/) calls {@link oaatControllers} with simulated parts, so
+ * it runs exactly the wiring the operator runs.
  */
 import type { Container } from 'inversify';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { APP_LABEL_VALUE, LABELS } from '../api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../api/v1/types.ts';
 import type { OperatorConfig } from '../config.ts';
 import { controllerOptions, TOKENS } from '../container.ts';
-import { Controller } from '../runtime/controller.ts';
-import { Informer } from '../runtime/informer.ts';
+import type { ApiClient } from '../runtime/client.ts';
+import { Controller, type ControllerOptions } from '../runtime/controller.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import { Informer, type Cache, type EventSource } from '../runtime/informer.ts';
 import { requestOf } from '../runtime/reconciler.ts';
-import { systemClock } from '../services/clock.ts';
-import { randomRng } from '../services/rng.ts';
+import { systemClock, type Clock } from '../services/clock.ts';
+import { randomRng, type Rng } from '../services/rng.ts';
 import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, OaatGroupReconciler, POD_GROUP_INDEX, podGroupIndex } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
 import { PodSightings } from './pod-sightings.ts';
 import { OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
 
+/** The indexes each cache must be built with (the controllers read through them). */
+export const GROUP_INDEXES = { [GROUP_TYPE_INDEX]: groupTypeIndex } as const;
+export const POD_INDEXES = { [POD_GROUP_INDEX]: podGroupIndex } as const;
+/** The item pods the operator watches. */
+export const POD_LABEL_SELECTOR = `${LABELS.app}=${APP_LABEL_VALUE}`;
+
+/** A cache a controller both reads and is woken by. */
+export type WatchedCache<T> = Cache<T> & EventSource<T>;
+
+/** What the oaat controllers are built from. */
+export interface OaatControllerParts {
+  /** Built with {@link GROUP_INDEXES}. */
+  groups: WatchedCache<OaatGroup>;
+  /** Item pods ({@link POD_LABEL_SELECTOR}), built with {@link POD_INDEXES}. */
+  pods: WatchedCache<V1Pod>;
+  types: WatchedCache<OaatType>;
+  client: ApiClient;
+  events: EventRecorder;
+  clock: Clock;
+  rng: Rng;
+  config: OperatorConfig;
+  /** The options every controller shares (workers, backoff, logger, metrics, timers), under its name. */
+  controllerOptions(name: string): Omit<ControllerOptions<KubernetesObject>, 'reconciler' | 'primary' | 'secondaries'>;
+}
+
+export interface OaatControllers {
+  group: Controller<OaatGroup>;
+  pod: Controller<V1Pod>;
+}
+
+export function oaatControllers(parts: OaatControllerParts): OaatControllers {
+  const { groups, pods, types, client, clock, config } = parts;
+  const sightings = new PodSightings(Math.max(10 * 60_000, 2 * config.createGraceMs));
+  const saw = (pod: V1Pod): void => {
+    sightings.saw(pod);
+  };
+  pods.addEventHandler({ onAdd: saw, onUpdate: (_old, pod) => { saw(pod); }, onDelete: saw });
+
+  const group = new Controller<OaatGroup>({
+    ...parts.controllerOptions('oaatgroup'),
+    reconciler: new OaatGroupReconciler({
+      groups,
+      pods,
+      types,
+      client,
+      events: parts.events,
+      sightings,
+      clock,
+      rng: parts.rng,
+      settings: {
+        requeueCapMs: config.requeueCapMs,
+        retryFloorMs: config.retryFloorMs,
+        createGraceMs: config.createGraceMs,
+        stuckAfterMs: config.stuckAfterMs,
+      },
+    }),
+    primary: groups,
+    secondaries: [
+      { informer: pods, map: groupOfPod },
+      {
+        informer: types,
+        map: (type: OaatType) => groups.byIndex(GROUP_TYPE_INDEX, `${type.metadata?.namespace ?? ''}/${type.metadata?.name ?? ''}`).map(requestOf),
+      },
+    ],
+  });
+
+  const pod = new Controller<V1Pod>({
+    ...parts.controllerOptions('pod'),
+    reconciler: new PodReconciler({
+      pods,
+      groups,
+      client,
+      clock,
+      settings: {
+        successfulPodsHistoryLimit: config.successfulPodsHistoryLimit,
+        failedPodsHistoryLimit: config.failedPodsHistoryLimit,
+        retentionMs: config.podRetentionMs,
+      },
+    }),
+    primary: pods,
+    secondaries: [
+      {
+        informer: groups,
+        map: (owner: OaatGroup) => pods.byIndex(POD_GROUP_INDEX, `uid:${owner.metadata?.uid ?? ''}`).map(requestOf),
+      },
+    ],
+  });
+  return { group, pod };
+}
+
 const GROUP_INFORMER = Symbol('OaatGroupInformer');
 const TYPE_INFORMER = Symbol('OaatTypeInformer');
 const POD_INFORMER = Symbol('PodInformer');
+const OAAT_CONTROLLERS = Symbol('OaatControllers');
 
 export function registerOaatControllers(container: Container): void {
   const config = container.get<OperatorConfig>(TOKENS.Config);
-  const sightings = new PodSightings(Math.max(10 * 60_000, 2 * config.createGraceMs));
-
   container.bind(GROUP_INFORMER).toDynamicValue(
     (context) =>
       new Informer<OaatGroup>({
@@ -35,91 +131,39 @@ export function registerOaatControllers(container: Container): void {
         type: OAATGROUPS,
         namespaces: config.namespaces,
         logger: context.get(TOKENS.Logger),
-        indexes: { [GROUP_TYPE_INDEX]: groupTypeIndex },
+        indexes: GROUP_INDEXES,
       }),
   );
   container.bind(TYPE_INFORMER).toDynamicValue(
     (context) =>
       new Informer<OaatType>({ client: context.get(TOKENS.Client), type: OAATTYPES, namespaces: config.namespaces, logger: context.get(TOKENS.Logger) }),
   );
-  container.bind(POD_INFORMER).toDynamicValue((context) => {
-    const pods = new Informer<V1Pod>({
-      client: context.get(TOKENS.Client),
-      type: PODS,
-      namespaces: config.namespaces,
-      labelSelector: `${LABELS.app}=${APP_LABEL_VALUE}`,
-      logger: context.get(TOKENS.Logger),
-      indexes: { [POD_GROUP_INDEX]: podGroupIndex },
-    });
-    const saw = (pod: V1Pod): void => {
-      sightings.saw(pod);
-    };
-    pods.addEventHandler({ onAdd: saw, onUpdate: (_old, pod) => { saw(pod); }, onDelete: saw });
-    return pods;
-  });
+  container.bind(POD_INFORMER).toDynamicValue(
+    (context) =>
+      new Informer<V1Pod>({
+        client: context.get(TOKENS.Client),
+        type: PODS,
+        namespaces: config.namespaces,
+        labelSelector: POD_LABEL_SELECTOR,
+        logger: context.get(TOKENS.Logger),
+        indexes: POD_INDEXES,
+      }),
+  );
   for (const token of [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER]) container.bind(TOKENS.Informer).toService(token);
 
-  container.bind(TOKENS.Controller).toDynamicValue((context) => {
-    const groups = context.get<Informer<OaatGroup>>(GROUP_INFORMER);
-    const types = context.get<Informer<OaatType>>(TYPE_INFORMER);
-    return new Controller<OaatGroup>({
-      ...controllerOptions(context, 'oaatgroup'),
-      reconciler: new OaatGroupReconciler({
-        groups,
-        pods: context.get(POD_INFORMER),
-        types,
-        client: context.get(TOKENS.Client),
-        events: context.get(TOKENS.EventRecorder),
-        sightings,
-        clock: systemClock,
-        rng: randomRng,
-        settings: {
-          requeueCapMs: config.requeueCapMs,
-          retryFloorMs: config.retryFloorMs,
-          createGraceMs: config.createGraceMs,
-          stuckAfterMs: config.stuckAfterMs,
-        },
-      }),
-      primary: groups,
-      secondaries: [
-        { informer: context.get<Informer<V1Pod>>(POD_INFORMER), map: groupOfPod },
-        {
-          informer: types,
-          map: (type: OaatType) =>
-            groups
-              .byIndex(GROUP_TYPE_INDEX, `${type.metadata?.namespace ?? ''}/${type.metadata?.name ?? ''}`)
-              .map(requestOf),
-        },
-      ],
-    });
-  });
-
-  container.bind(TOKENS.Controller).toDynamicValue((context) => {
-    const pods = context.get<Informer<V1Pod>>(POD_INFORMER);
-    const groups = context.get<Informer<OaatGroup>>(GROUP_INFORMER);
-    return new Controller<V1Pod>({
-      ...controllerOptions(context, 'pod'),
-      reconciler: new PodReconciler({
-        pods,
-        groups,
-        client: context.get(TOKENS.Client),
-        clock: systemClock,
-        settings: {
-          successfulPodsHistoryLimit: config.successfulPodsHistoryLimit,
-          failedPodsHistoryLimit: config.failedPodsHistoryLimit,
-          retentionMs: config.podRetentionMs,
-        },
-      }),
-      primary: pods,
-      secondaries: [
-        {
-          informer: groups,
-          map: (group: OaatGroup) =>
-            pods
-              .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)
-              .map(requestOf),
-        },
-      ],
-    });
-  });
+  container.bind<OaatControllers>(OAAT_CONTROLLERS).toDynamicValue((context) =>
+    oaatControllers({
+      groups: context.get<Informer<OaatGroup>>(GROUP_INFORMER),
+      pods: context.get<Informer<V1Pod>>(POD_INFORMER),
+      types: context.get<Informer<OaatType>>(TYPE_INFORMER),
+      client: context.get(TOKENS.Client),
+      events: context.get(TOKENS.EventRecorder),
+      clock: systemClock,
+      rng: randomRng,
+      config,
+      controllerOptions: (name) => controllerOptions(context, name),
+    }),
+  );
+  container.bind(TOKENS.Controller).toDynamicValue((context) => context.get<OaatControllers>(OAAT_CONTROLLERS).group);
+  container.bind(TOKENS.Controller).toDynamicValue((context) => context.get<OaatControllers>(OAAT_CONTROLLERS).pod);
 }

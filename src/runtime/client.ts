@@ -103,6 +103,21 @@ export interface ClientOptions {
   registry?: Registry;
 }
 
+/**
+ * The requests a reconciler makes to the API server (reads of single objects, and writes),
+ * each one request with the outcomes {@link KubeClient} documents: it resolves with the
+ * server's answer or rejects with an `ApiError`. A rejection does not say the request had no
+ * effect: a timeout or a lost response may follow a write that committed.
+ */
+export interface ApiClient {
+  get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T>;
+  /** Creates `object` in its `metadata.namespace`; `dryRun` validates and admits without storing. */
+  create<T extends KubernetesObject>(type: ResourceType, object: T, options?: { dryRun?: boolean }): Promise<T>;
+  /** JSON merge patch (RFC 7386) of the object or its status subresource. */
+  patch<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string, patch: Record<string, unknown>, options?: PatchOptions): Promise<T>;
+  delete(type: ResourceType, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
+}
+
 const JSON_TYPE = 'application/json';
 const MERGE_PATCH = 'application/merge-patch+json';
 
@@ -114,7 +129,7 @@ interface Call {
   contentType?: string;
 }
 
-export class KubeClient {
+export class KubeClient implements ApiClient {
   private readonly server: string;
   private readonly timeoutMs: number;
   private readonly maxRetriesOn429: number;

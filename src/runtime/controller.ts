@@ -12,16 +12,17 @@ import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConflictError } from './api-error.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
-import { objectKey, type EventHandler, type Informer } from './informer.ts';
+import { objectKey, type EventHandler, type EventSource } from './informer.ts';
 import { errorMeta, type Logger } from './logger.ts';
 import { ExponentialFailureRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { requestFromKey, requestKey, TerminalError, type Reconciler, type Request } from './reconciler.ts';
+import { realTimers, type Timers } from './timers.ts';
 import { WorkQueue } from './workqueue.ts';
 import type { WorkQueueMetrics } from './workqueue-metrics.ts';
 
 /** A secondary type whose changes wake primary objects (e.g. a Pod wakes its owning group). */
 export interface SecondaryWatch<S extends KubernetesObject> {
-  informer: Informer<S>;
+  informer: EventSource<S>;
   /** The primary requests a change of `object` concerns; may be none. */
   map(object: S): readonly Request[];
 }
@@ -31,7 +32,7 @@ export interface ControllerOptions<P extends KubernetesObject> {
   name: string;
   reconciler: Reconciler;
   /** Changes of these objects request their own reconcile. */
-  primary: Informer<P>;
+  primary: EventSource<P>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous secondary types
   secondaries?: readonly SecondaryWatch<any>[];
   /** Concurrent reconciles; default 4. */
@@ -41,6 +42,8 @@ export interface ControllerOptions<P extends KubernetesObject> {
   logger: Logger;
   metrics: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
+  /** The clock and timers of the work queue and of reconcile durations; default the process's. */
+  timers?: Timers;
 }
 
 export class Controller<P extends KubernetesObject = KubernetesObject> {
@@ -48,11 +51,14 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
   /** Backoff of requests whose reconcile met a conflict: 5 ms doubling to 1 s, per key. */
   private readonly conflicts = new ExponentialFailureRateLimiter<string>({ baseMs: 5, capMs: 1_000 });
   private readonly log: Logger;
+  private readonly timers: Timers;
   private workers: Promise<void>[] = [];
 
   constructor(private readonly options: ControllerOptions<P>) {
+    this.timers = options.timers ?? realTimers;
     this.queue = new WorkQueue({
       name: options.name,
+      timers: this.timers,
       ...(options.rateLimiter && { rateLimiter: options.rateLimiter }),
       ...(options.queueMetrics && { metrics: options.queueMetrics }),
     });
@@ -124,8 +130,8 @@ export class Controller<P extends KubernetesObject = KubernetesObject> {
     const request = requestFromKey(key);
     const metrics = this.options.metrics;
     const log = this.log.child({ namespace: request.namespace, name: request.name, reconcileID: randomUUID() });
-    const started = performance.now();
-    const seconds = (): number => (performance.now() - started) / 1000;
+    const started = this.timers.now();
+    const seconds = (): number => (this.timers.now() - started) / 1000;
     try {
       const result = await this.options.reconciler.reconcile(request, { log });
       this.queue.forget(key);

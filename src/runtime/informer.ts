@@ -30,6 +30,24 @@ export interface EventHandler<T> {
   onDelete?(object: T): void;
 }
 
+/**
+ * Read access to a cache of objects, as reconcilers use it. Objects are shared with the cache:
+ * never modify them.
+ */
+export interface Cache<T> {
+  get(namespace: string, name: string): T | undefined;
+  /** Every cached object, or those of one namespace. */
+  list(namespace?: string): T[];
+  /** The cached objects indexed under `value` by index `name` (an index the cache was built with). */
+  byIndex(name: string, value: string): T[];
+}
+
+/** Where a controller learns of changes: a cache's add, update and delete notifications. */
+export interface EventSource<T> {
+  /** Registers a handler; objects already cached are delivered to it as adds first. */
+  addEventHandler(handler: EventHandler<T>): void;
+}
+
 /** The values an object is indexed under (e.g. the UIDs of its owners). */
 export type IndexFunc<T> = (object: T) => readonly string[];
 
@@ -84,7 +102,7 @@ export function objectKey(object: KubernetesObject): string {
   return namespace === '' ? name : `${namespace}/${name}`;
 }
 
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubernetesObject> implements Cache<T>, EventSource<T> {
   readonly stats: InformerStats = { lists: 0, relists: 0, watchStarts: 0, watchFailures: 0, watchStalls: 0, events: 0 };
   private readonly store = new Map<string, T>();
   private readonly handlers: EventHandler<T>[] = [];

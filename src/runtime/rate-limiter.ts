@@ -6,8 +6,9 @@
  * so callers must call {@link RateLimiter.forget} once a key succeeds or is given up, or the
  * limiter tracks it forever.
  *
- * Delays are in milliseconds. Time is read from `performance.now()` (monotonic).
+ * Delays are in milliseconds. Time comes from a {@link Timers} clock (default `performance.now()`).
  */
+import { realTimers, type Timers } from './timers.ts';
 
 /** Decides how long a key waits before it is retried after a failure. */
 export interface RateLimiter<K> {
@@ -63,6 +64,8 @@ export interface TokenBucketOptions {
   qps: number;
   /** Bucket size (an integer >= 1): how many retries may go at once; the bucket starts full. */
   burst: number;
+  /** The clock the bucket refills by; default the process's. */
+  timers?: Pick<Timers, 'now'>;
 }
 
 /**
@@ -79,7 +82,8 @@ export class TokenBucketRateLimiter<K> implements RateLimiter<K> {
   readonly #burst: number;
   /** Tokens at #updatedAt; negative when reservations run ahead of the refill. */
   #tokens: number;
-  #updatedAt = performance.now();
+  readonly #clock: Pick<Timers, 'now'>;
+  #updatedAt: number;
 
   constructor(options: TokenBucketOptions) {
     if (!(options.qps > 0) || !Number.isInteger(options.burst) || options.burst < 1) {
@@ -88,10 +92,12 @@ export class TokenBucketRateLimiter<K> implements RateLimiter<K> {
     this.#tokensPerMs = options.qps / 1000;
     this.#burst = options.burst;
     this.#tokens = options.burst;
+    this.#clock = options.timers ?? realTimers;
+    this.#updatedAt = this.#clock.now();
   }
 
   when(_key: K): number {
-    const now = performance.now();
+    const now = this.#clock.now();
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#tokensPerMs);
     this.#updatedAt = now;
     this.#tokens -= 1;
@@ -142,12 +148,14 @@ export interface ControllerRateLimiterOptions {
   qps?: number;
   /** Overall retry burst; default 100. */
   burst?: number;
+  /** The clock of the overall bucket; default the process's. */
+  timers?: Pick<Timers, 'now'>;
 }
 
 /** client-go's default controller rate limiter: max(exponential 5 ms .. cap 60 s, bucket 10 qps / burst 100), all configurable. */
 export function defaultControllerRateLimiter<K>(options: ControllerRateLimiterOptions = {}): RateLimiter<K> {
   return new MaxOfRateLimiter<K>(
     new ExponentialFailureRateLimiter<K>({ baseMs: options.baseMs ?? 5, capMs: options.capMs ?? 60_000 }),
-    new TokenBucketRateLimiter<K>({ qps: options.qps ?? 10, burst: options.burst ?? 100 }),
+    new TokenBucketRateLimiter<K>({ qps: options.qps ?? 10, burst: options.burst ?? 100, ...(options.timers && { timers: options.timers }) }),
   );
 }

@@ -16,11 +16,12 @@
  * Unlike client-go, shutting down drops the keys that wait: get() resolves undefined at once,
  * so workers stop after the reconcile they are in, not after the whole backlog.
  *
- * Time is read from `performance.now()` (monotonic) and delays run on one `setTimeout`, armed
- * only while delayed keys are pending; shutDown() clears it, so a queue that was shut down
- * never keeps the process alive.
+ * Time comes from the {@link Timers} given (default: `performance.now()` and Node's timers) and
+ * delays run on one timer, armed only while delayed keys are pending; shutDown() clears it, so
+ * a queue that was shut down never keeps the process alive.
  */
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import { realTimers, type TimerHandle, type Timers } from './timers.ts';
 import { noWorkQueueMetrics, type UnfinishedWork, type WorkQueueMetrics } from './workqueue-metrics.ts';
 
 export interface WorkQueueOptions<K> {
@@ -30,6 +31,8 @@ export interface WorkQueueOptions<K> {
   rateLimiter?: RateLimiter<K>;
   /** Where the queue reports; default nowhere. */
   metrics?: WorkQueueMetrics;
+  /** The clock and timers of delays and metrics; default the process's. */
+  timers?: Timers;
 }
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days); longer waits re-arm. */
@@ -44,6 +47,7 @@ export class WorkQueue<K = string> {
   readonly name: string;
   readonly #rateLimiter: RateLimiter<K>;
   readonly #metrics: WorkQueueMetrics;
+  readonly #timers: Timers;
   /** Keys that need processing, with the time each became dirty; each is waiting or processing. */
   readonly #dirty = new Map<K, number>();
   /** Keys handed out and not yet done, with the time each was handed out (oldest first). */
@@ -54,7 +58,7 @@ export class WorkQueue<K = string> {
   readonly #getters = new Fifo<(key: K | undefined) => void>();
   readonly #delayed = new DelaySchedule<K>();
   /** The timer that moves due keys from #delayed to #waiting, and when it fires. */
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle;
   #timerDueAt = Infinity;
   /** shutDownWithDrain() calls waiting for #processing to empty. */
   readonly #drainers: (() => void)[] = [];
@@ -62,7 +66,8 @@ export class WorkQueue<K = string> {
 
   constructor(options: WorkQueueOptions<K>) {
     this.name = options.name;
-    this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter<K>();
+    this.#timers = options.timers ?? realTimers;
+    this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter<K>({ timers: this.#timers });
     this.#metrics = options.metrics ?? noWorkQueueMetrics;
     this.#metrics.trackUnfinishedWork(() => this.#unfinishedWork());
   }
@@ -74,7 +79,7 @@ export class WorkQueue<K = string> {
    */
   add(key: K): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
-    this.#dirty.set(key, performance.now());
+    this.#dirty.set(key, this.#timers.now());
     this.#metrics.added();
     if (!this.#processing.has(key)) this.#makeReady(key);
     this.#metrics.depth(this.#dirty.size);
@@ -91,7 +96,7 @@ export class WorkQueue<K = string> {
       return;
     }
     this.#metrics.retried();
-    this.#delayed.schedule(key, performance.now() + delayMs);
+    this.#delayed.schedule(key, this.#timers.now() + delayMs);
     this.#armTimer();
   }
 
@@ -133,7 +138,7 @@ export class WorkQueue<K = string> {
     const handedOutAt = this.#processing.get(key);
     if (handedOutAt === undefined) return;
     this.#processing.delete(key);
-    this.#metrics.workedFor((performance.now() - handedOutAt) / 1000);
+    this.#metrics.workedFor((this.#timers.now() - handedOutAt) / 1000);
     if (this.#dirty.has(key)) this.#makeReady(key);
     if (this.#processing.size === 0) {
       for (const drained of this.#drainers.splice(0)) drained();
@@ -149,7 +154,7 @@ export class WorkQueue<K = string> {
   shutDown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerDueAt = Infinity;
     this.#delayed.clear();
@@ -180,7 +185,7 @@ export class WorkQueue<K = string> {
 
   /** Moves a ready key from dirty to processing; returns it. */
   #handOut(key: K): K {
-    const now = performance.now();
+    const now = this.#timers.now();
     const dirtySince = this.#dirty.get(key) ?? now;
     this.#dirty.delete(key);
     this.#processing.set(key, now);
@@ -193,11 +198,11 @@ export class WorkQueue<K = string> {
   #armTimer(): void {
     const dueAt = this.#delayed.nextDueAt();
     if (dueAt >= this.#timerDueAt) return;
-    clearTimeout(this.#timer);
-    const now = performance.now();
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    const now = this.#timers.now();
     const delayMs = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(dueAt - now)));
     this.#timerDueAt = now + delayMs;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       this.#onTimer();
     }, delayMs);
   }
@@ -206,13 +211,13 @@ export class WorkQueue<K = string> {
   #onTimer(): void {
     this.#timer = undefined;
     this.#timerDueAt = Infinity;
-    const now = performance.now();
+    const now = this.#timers.now();
     while (this.#delayed.nextDueAt() <= now) this.add(this.#delayed.pop());
     this.#armTimer();
   }
 
   #unfinishedWork(): UnfinishedWork {
-    const now = performance.now();
+    const now = this.#timers.now();
     let totalMs = 0;
     let longestMs = 0;
     for (const handedOutAt of this.#processing.values()) {
