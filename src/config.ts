@@ -5,6 +5,7 @@
  *
  * Durations use Go's notation (`500ms`, `15s`, `1m30s`), like controller-runtime's flags.
  */
+import { MAX_STATUS_ITEMS } from './api/v1/schema.ts';
 
 export interface LeaderElectionConfig {
   /** Off for local runs; the run protocol stays safe without it (architecture.md §3). */
@@ -34,6 +35,8 @@ export interface OperatorConfig {
   successfulPodsHistoryLimit: number;
   failedPodsHistoryLimit: number;
   podRetentionMs: number;
+  /** The CRD's bound on `status.items` keys (MAX_STATUS_ITEMS); only tests lower it. */
+  statusItemsLimit: number;
   /** Per-key retry backoff after reconcile errors: first delay and cap. */
   backoffBaseMs: number;
   backoffCapMs: number;
@@ -109,6 +112,7 @@ export function loadConfig(env: Env): OperatorConfig {
     successfulPodsHistoryLimit: read.integer(CONFIG_ENV.successfulPodsHistoryLimit, 1, 0),
     failedPodsHistoryLimit: read.integer(CONFIG_ENV.failedPodsHistoryLimit, 3, 0),
     podRetentionMs: read.duration(CONFIG_ENV.podRetention, 12 * 3_600_000),
+    statusItemsLimit: MAX_STATUS_ITEMS,
     backoffBaseMs: read.duration(CONFIG_ENV.backoffBase, 5),
     backoffCapMs: read.duration(CONFIG_ENV.backoffCap, 60_000),
     leaderElection: {

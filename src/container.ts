@@ -7,6 +7,8 @@
  * {@link TOKENS.Informer}, which the manager starts; controllers are bound as
  * {@link TOKENS.Controller}.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Container, type ResolutionContext } from 'inversify';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -26,6 +28,8 @@ import { PrometheusWorkQueueMetrics } from './runtime/workqueue-metrics.ts';
 
 export const TOKENS = {
   Config: Symbol('OperatorConfig'),
+  /** This process's identity, new at every start: `<host>_<uuid>` (lease holder, claim owner). */
+  Incarnation: Symbol('Incarnation'),
   KubeConfig: Symbol('KubeConfig'),
   Logger: Symbol('Logger'),
   Registry: Symbol('Registry'),
@@ -52,6 +56,7 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind<OperatorConfig>(TOKENS.Config).toConstantValue(config);
   container.bind<KubeConfig>(TOKENS.KubeConfig).toConstantValue(kubeConfig);
+  container.bind<string>(TOKENS.Incarnation).toConstantValue(`${hostname()}_${randomUUID()}`);
   container.bind<Logger>(TOKENS.Logger).toConstantValue(createLogger(config.logLevel, config.logFormat));
   container.bind<Registry>(TOKENS.Registry).toDynamicValue(() => {
     const registry = new Registry();
@@ -79,6 +84,7 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
       new LeaderElector({
         // Its own client: a renewal must not wait behind other requests or past the deadline.
         client: new KubeClient({ kubeConfig, fieldManager: FIELD_MANAGER, requestTimeoutMs: config.leaderElection.renewDeadlineMs / 2 }),
+        identity: context.get<string>(TOKENS.Incarnation),
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.name,
         leaseDurationMs: config.leaderElection.leaseDurationMs,

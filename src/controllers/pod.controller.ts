@@ -18,8 +18,8 @@ import type { ApiClient } from '../runtime/client.ts';
 import type { Cache } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
+import { groupOfPod, isOurs, itemOfPod, POD_GROUP_INDEX, runSeqOf } from '../services/ownership.ts';
 import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
-import { groupOfPod, itemOfPod, POD_GROUP_INDEX } from './oaatgroup.controller.ts';
 import { removeKopfFinalizer } from './finalizers.ts';
 import { PODS } from './resources.ts';
 
@@ -40,13 +40,16 @@ export interface PodReconcilerDeps {
 
 /**
  * Whether the group version read shows the terminal pod's run closed: never while it is the
- * claimed run; yes when its item's last run is this pod's (by run id or pod UID), or when the
- * item has a result at or after the pod finished (runs of a group are sequential, so a later
- * result means this run was closed first, or, for a pod no claim covered, that it will never
- * be recorded). A group read that is older than the pod's close shows neither: the pod waits.
+ * claimed run, nor for a pod of another owner (the garbage collector's); for a pod with a
+ * claim number, yes when the group's last claim number is at least that (claims are
+ * sequential: each closes before the next is written). For pods of the original (no number):
+ * when its item's last run is this pod's (by run id or pod UID), or the item has a result at
+ * or after the pod finished. A group read older than the pod's close shows neither: the pod waits.
  */
 export function runClosed(pod: V1Pod, group: OaatGroup): boolean {
-  if (group.status?.currentRun?.podName === pod.metadata?.name) return false;
+  if (group.status?.currentRun?.podName === pod.metadata?.name || !isOurs(pod, group)) return false;
+  const seq = runSeqOf(pod);
+  if (seq !== undefined) return seq <= (group.status?.runSeq ?? 0);
   const item = itemOfPod(pod);
   const status = item === undefined ? undefined : group.status?.items?.[item];
   const lastRun = status?.last_run;

@@ -22,9 +22,11 @@ import { Informer, type Cache, type EventSource } from '../runtime/informer.ts';
 import { requestOf } from '../runtime/reconciler.ts';
 import { systemClock, type Clock } from '../services/clock.ts';
 import { randomRng, type Rng } from '../services/rng.ts';
-import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, OaatGroupReconciler, POD_GROUP_INDEX, podGroupIndex } from './oaatgroup.controller.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../runtime/client.ts';
+import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, groupTypeKey, POD_GROUP_INDEX, podGroupIndex, podIndexKeysOf } from '../services/ownership.ts';
+import { OaatGroupReconciler } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
-import { PodSightings } from './pod-sightings.ts';
+import { RunMemory } from './run-memory.ts';
 import { OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
 
 /** The indexes each cache must be built with (the controllers read through them). */
@@ -47,6 +49,8 @@ export interface OaatControllerParts {
   events: EventRecorder;
   clock: Clock;
   rng: Rng;
+  /** This process's identity, new at every start (`<host>_<uuid>`, the lease holder identity). */
+  incarnation: string;
   config: OperatorConfig;
   /** The options every controller shares (workers, backoff, logger, metrics, timers), under its name. */
   controllerOptions(name: string): Omit<ControllerOptions<KubernetesObject>, 'reconciler' | 'primary' | 'secondaries'>;
@@ -59,9 +63,10 @@ export interface OaatControllers {
 
 export function oaatControllers(parts: OaatControllerParts): OaatControllers {
   const { groups, pods, types, client, clock, config } = parts;
-  const sightings = new PodSightings(Math.max(10 * 60_000, 2 * config.createGraceMs));
+  const memory = new RunMemory(Math.max(60 * 60_000, 10 * config.createGraceMs));
   const saw = (pod: V1Pod): void => {
-    sightings.saw(pod);
+    const claimed = groupOfPod(pod).some((ref) => groups.get(ref.namespace, ref.name)?.status?.currentRun?.podName === pod.metadata?.name);
+    memory.saw(pod, claimed, clock.now());
   };
   pods.addEventHandler({ onAdd: saw, onUpdate: (_old, pod) => { saw(pod); }, onDelete: saw });
 
@@ -73,14 +78,18 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
       types,
       client,
       events: parts.events,
-      sightings,
+      memory,
       clock,
       rng: parts.rng,
       settings: {
+        incarnation: parts.incarnation,
         requeueCapMs: config.requeueCapMs,
         retryFloorMs: config.retryFloorMs,
         createGraceMs: config.createGraceMs,
+        requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
         stuckAfterMs: config.stuckAfterMs,
+        staleItemRetentionMs: config.podRetentionMs,
+        statusItemsLimit: config.statusItemsLimit,
       },
     }),
     primary: groups,
@@ -88,7 +97,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
       { informer: pods, map: groupOfPod },
       {
         informer: types,
-        map: (type: OaatType) => groups.byIndex(GROUP_TYPE_INDEX, `${type.metadata?.namespace ?? ''}/${type.metadata?.name ?? ''}`).map(requestOf),
+        map: (type: OaatType) => groups.byIndex(GROUP_TYPE_INDEX, groupTypeKey(type.metadata?.namespace ?? '', type.metadata?.name ?? '')).map(requestOf),
       },
     ],
   });
@@ -110,7 +119,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
     secondaries: [
       {
         informer: groups,
-        map: (owner: OaatGroup) => pods.byIndex(POD_GROUP_INDEX, `uid:${owner.metadata?.uid ?? ''}`).map(requestOf),
+        map: (owner: OaatGroup) => pods.byIndex(POD_GROUP_INDEX, podIndexKeysOf(owner)[0]).map(requestOf),
       },
     ],
   });
@@ -160,6 +169,7 @@ export function registerOaatControllers(container: Container): void {
       events: context.get(TOKENS.EventRecorder),
       clock: systemClock,
       rng: randomRng,
+      incarnation: context.get<string>(TOKENS.Incarnation),
       config,
       controllerOptions: (name) => controllerOptions(context, name),
     }),

@@ -31,6 +31,18 @@ export class ConflictError extends ApiError {
   override name = 'ConflictError';
 }
 
+/**
+ * A request that was never sent: its deadline (`sendBy`) passed while it waited (in the
+ * client's rate limiter, or before a retry). Unlike a timeout, it certainly had no effect.
+ */
+export class NotSentError extends ApiError {
+  override name = 'NotSentError';
+
+  constructor(message: string) {
+    super(message, 0, 'NotSent');
+  }
+}
+
 export function isNotFound(error: unknown): boolean {
   return error instanceof ApiError && error.status === 404;
 }

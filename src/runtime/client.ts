@@ -3,6 +3,8 @@
  * resource (built-in or custom), with the behaviour a controller needs from its client:
  *
  * - every non-watch request has a timeout (default 30 s), so one slow call never stalls a worker;
+ * - a request may carry a deadline to be sent by (`sendBy`), checked after any wait in the
+ *   rate limiter and before every retry: past it, the request fails unsent ({@link NotSentError});
  * - a client-side token bucket (QPS and burst) spreads bursts of writes;
  * - 429 Too Many Requests is retried after the server's Retry-After (the request was not
  *   processed, so any verb may be retried);
@@ -18,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { request, type Dispatcher } from 'undici';
-import { ApiError, ConflictError } from './api-error.ts';
+import { ApiError, ConflictError, NotSentError } from './api-error.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** Where a kind of object lives in the API. */
@@ -86,6 +88,15 @@ export interface PatchOptions {
   subresource?: 'status';
   /** Refuse the write (409, {@link ConflictError}) unless the object still has this resourceVersion. */
   resourceVersion?: string;
+  /** Not sent after this time (epoch ms): it fails with {@link NotSentError} instead. */
+  sendBy?: number;
+}
+
+export interface CreateOptions {
+  /** Validate and admit, without storing. */
+  dryRun?: boolean;
+  /** Not sent after this time (epoch ms): it fails with {@link NotSentError} instead. */
+  sendBy?: number;
 }
 
 export interface ClientOptions {
@@ -111,12 +122,15 @@ export interface ClientOptions {
  */
 export interface ApiClient {
   get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T>;
-  /** Creates `object` in its `metadata.namespace`; `dryRun` validates and admits without storing. */
-  create<T extends KubernetesObject>(type: ResourceType, object: T, options?: { dryRun?: boolean }): Promise<T>;
+  /** Creates `object` in its `metadata.namespace`. */
+  create<T extends KubernetesObject>(type: ResourceType, object: T, options?: CreateOptions): Promise<T>;
   /** JSON merge patch (RFC 7386) of the object or its status subresource. */
   patch<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string, patch: Record<string, unknown>, options?: PatchOptions): Promise<T>;
   delete(type: ResourceType, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
 }
+
+/** The per-request timeout of non-watch requests unless the options say otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const JSON_TYPE = 'application/json';
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -127,6 +141,8 @@ interface Call {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Epoch ms after which the request is not sent (checked before every attempt). */
+  sendBy?: number;
 }
 
 export class KubeClient implements ApiClient {
@@ -140,7 +156,7 @@ export class KubeClient implements ApiClient {
     const cluster = options.kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/+$/, '');
-    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxRetriesOn429 = options.maxRetriesOn429 ?? 5;
     if (options.registry) {
       this.requests = new Counter({
@@ -177,14 +193,15 @@ export class KubeClient implements ApiClient {
     });
   }
 
-  /** Creates `object` in its `metadata.namespace`; `dryRun` validates and admits without storing. */
-  create<T extends KubernetesObject>(type: ResourceType, object: T, options: { dryRun?: boolean } = {}): Promise<T> {
+  /** Creates `object` in its `metadata.namespace`. */
+  create<T extends KubernetesObject>(type: ResourceType, object: T, options: CreateOptions = {}): Promise<T> {
     return this.call<T>({
       method: HttpMethod.POST,
       path: resourcePath(type, object.metadata?.namespace),
       query: { fieldManager: this.options.fieldManager, dryRun: options.dryRun === true ? 'All' : undefined },
       body: object,
       contentType: JSON_TYPE,
+      ...(options.sendBy !== undefined && { sendBy: options.sendBy }),
     });
   }
 
@@ -218,6 +235,7 @@ export class KubeClient implements ApiClient {
       query: { fieldManager: this.options.fieldManager },
       body,
       contentType: MERGE_PATCH,
+      ...(options.sendBy !== undefined && { sendBy: options.sendBy }),
     });
   }
 
@@ -294,6 +312,9 @@ export class KubeClient implements ApiClient {
       if (this.options.rateLimiter) {
         const wait = this.options.rateLimiter.when('');
         if (wait > 0) await sleep(wait);
+      }
+      if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
+        throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
       }
       const started = performance.now();
       const { headers, dispatcher } = await this.authenticate(url, call.method);

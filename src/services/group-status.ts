@@ -17,8 +17,11 @@ export interface RunRecord {
   podUID?: string;
   exitCode?: number;
   reason?: string;
-  /** Epoch ms the container started (successes: the runtime is finishedAt - startedAt). */
-  startedAt?: number;
+  /**
+   * How long the container ran (ms), from its own start and finish times (one clock, the
+   * kubelet's, so a skewed kubelet clock does not change it); successes add it to the statistics.
+   */
+  runtimeMs?: number;
 }
 
 /** `podphase` as the original showed it: the pod phase at claim (`started`) and at close. */
@@ -117,10 +120,16 @@ export class StatusDraft {
     return this.status.currentRun ?? undefined;
   }
 
-  /** Takes the lock for `run` (there must be no current run). */
-  claim(run: CurrentRun): void {
+  /**
+   * Takes the lock for `run` (there must be no current run), giving it the next claim number:
+   * `run.seq` and `status.runSeq` become `runSeq + 1`.
+   */
+  claim(run: Omit<CurrentRun, 'seq'>): CurrentRun {
     if (this.currentRun) throw new Error(`cannot claim ${run.id}: run ${this.currentRun.id} is still open`);
-    this.status.currentRun = run;
+    const seq = (this.status.runSeq ?? 0) + 1;
+    const claimed: CurrentRun = { ...run, seq };
+    this.status.currentRun = claimed;
+    this.status.runSeq = seq;
     const item = this.item(run.item);
     item.podphase = 'started';
     item.last_started = run.claimedAt;
@@ -132,20 +141,32 @@ export class StatusDraft {
       last_run: run.claimedAt,
       children: null,
     };
+    return claimed;
+  }
+
+  /** Records how the current run ended and releases the lock (see {@link record}). */
+  close(record: RunRecord, rng: Rng, now: number): ClosedRun {
+    const run = this.currentRun;
+    if (run === undefined) throw new Error('no open run to close');
+    const closed: ClosedRun = { run, record, lastRun: this.record(run.item, run.id, record, rng, now) };
+    this.closed.push(closed);
+    this.status.currentRun = null;
+    this.status.handler_status = { ...this.status.handler_status, state: 'idle', currently_running: null, pod: null, children: null };
+    return closed;
   }
 
   /**
-   * Records how the current run ended and releases the lock. Successes reset the failure count
-   * and add a runtime sample; failures (all outcomes but Succeeded and Lost) count one more
-   * consecutive failure; Lost records nothing but the run (the item is eligible again at once).
+   * Records a run's result under its item, without touching the lock (the close of the
+   * current run, or a pod of the original that no claim covered). Successes reset the failure
+   * count and add a runtime sample; failures (all outcomes but Succeeded and Lost) count one
+   * more consecutive failure; Lost records nothing but the run (the item is eligible again at
+   * once).
    */
-  close(record: RunRecord, rng: Rng, now: number): LastRun {
-    const run = this.currentRun;
-    if (run === undefined) throw new Error('no open run to close');
-    const item = this.item(run.item);
+  record(itemName: string, runId: string, record: RunRecord, rng: Rng, now: number): LastRun {
+    const item = this.item(itemName);
     const finishedAt = iso(record.finishedAt);
     const lastRun: LastRun = {
-      id: run.id,
+      id: runId,
       outcome: record.outcome,
       finishedAt,
       ...(record.podUID !== undefined && { podUID: record.podUID }),
@@ -160,34 +181,19 @@ export class StatusDraft {
     if (record.outcome === 'Succeeded') {
       item.last_success = finishedAt;
       item.failure_count = 0;
-      if (record.startedAt !== undefined && record.finishedAt > record.startedAt) {
-        stats.add((record.finishedAt - record.startedAt) / 1000, rng, { now: () => now });
-      }
+      if (record.runtimeMs !== undefined && record.runtimeMs > 0) stats.add(record.runtimeMs / 1000, rng, { now: () => now });
     } else if (record.outcome !== 'Lost') {
       item.last_failure = finishedAt;
       item.failure_count = failureCount(item) + 1;
     }
     if (stats.count > 0) item.runtime = stats.toStatus();
     this.rewriteLegacy(item);
-    this.closed.push({ run, record, lastRun });
-    this.status.currentRun = null;
-    this.status.handler_status = { ...this.status.handler_status, state: 'idle', currently_running: null, pod: null, children: null };
     return lastRun;
   }
 
-  /**
-   * Records the result of a pod no claim covered (left by the original, or a close whose write
-   * was lost), without touching the lock.
-   */
-  recordUnclaimed(item: string, runId: string, record: RunRecord, rng: Rng, now: number): void {
-    const saved = this.status.currentRun ?? null;
-    this.status.currentRun = { id: runId, item, podName: '', claimedAt: iso(now) };
-    this.close(record, rng, now);
-    this.closed.pop();
-    this.status.currentRun = saved;
-    if (saved) {
-      this.status.handler_status = { ...this.status.handler_status, state: 'running', currently_running: saved.item, pod: saved.podName };
-    }
+  /** Removes an item's history (an item no longer listed). */
+  forgetItem(name: string): void {
+    if (this.status.items !== undefined) Reflect.deleteProperty(this.status.items, name);
   }
 
   /**

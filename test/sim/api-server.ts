@@ -25,6 +25,8 @@ export interface Change {
   object: KubernetesObject;
   /** The resourceVersion of the change (for DELETED: the revision of the removal). */
   rv: number;
+  /** Who made it: a replica's incarnation, or '' (users, kubelet, garbage collector). */
+  actor: Actor;
 }
 
 /** Who sent a request: a replica's incarnation, or a person/system component. */
@@ -61,7 +63,19 @@ export class SimApiServer {
   /** Set by pods/create of pods that were created with their creator (for the oracle). */
   readonly creatorOfPod = new Map<string, Actor>();
 
+  #actor: Actor = '';
+
   constructor(private readonly loop: EventLoop) {}
+
+  /** Runs a request of `actor` (changes it makes carry its name). */
+  as<T>(actor: Actor, request: () => T): T {
+    this.#actor = actor;
+    try {
+      return request();
+    } finally {
+      this.#actor = '';
+    }
+  }
 
   get resourceVersion(): number {
     return this.#rv;
@@ -190,7 +204,7 @@ export class SimApiServer {
     this.#store(kind).delete(key(namespace, name));
     const last = clone(stored);
     const rv = ++this.#rv;
-    this.#emit({ kind, type: 'DELETED', object: last, rv });
+    this.#emit({ kind, type: 'DELETED', object: last, rv, actor: this.#actor });
   }
 
   #update(kind: Kind, stored: KubernetesObject, next: KubernetesObject): KubernetesObject {
@@ -205,7 +219,7 @@ export class SimApiServer {
     const metadata = (object.metadata ??= {});
     metadata.resourceVersion = String(rv);
     this.#store(kind).set(key(metadata.namespace ?? '', metadata.name ?? ''), object);
-    this.#emit({ kind, type, object: clone(object), rv });
+    this.#emit({ kind, type, object: clone(object), rv, actor: this.#actor });
   }
 
   #emit(change: Change): void {

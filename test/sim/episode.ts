@@ -9,7 +9,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
 import { API_VERSION, type OaatGroup, type OaatType } from '../../src/api/v1/types.ts';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
-import { SimApiServer } from './api-server.ts';
+import { REFUSAL_BACKOFF_CAP_MS } from '../../src/services/group-planner.ts';
+import { SimApiServer, timestamp } from './api-server.ts';
 import { GarbageCollector, Kubelet } from './cluster.ts';
 import { EventLoop } from './event-loop.ts';
 import { Oracle, type ProtocolStep } from './oracle.ts';
@@ -35,6 +36,7 @@ export const FAULT_KINDS = [
   'kubelet-skew',
   'refused-create',
   'long-grace',
+  'original-pods',
   'two-replicas',
   'lease-handover',
 ] as const;
@@ -60,7 +62,7 @@ export interface EpisodeResult {
   steps: number;
   virtualMs: number;
   trace: string[];
-  /** fault kind -> protocol steps reached after it was first injected. */
+  /** fault kind -> protocol steps reached in the episode. */
   coverage: Map<FaultKind, Set<ProtocolStep>>;
 }
 
@@ -71,7 +73,7 @@ const NAMESPACE = 'sim';
 const MAX_STATUS_ITEMS = 16;
 
 function simConfig(): OperatorConfig {
-  return { ...loadConfig({}), workers: 2 };
+  return { ...loadConfig({}), workers: 2, statusItemsLimit: MAX_STATUS_ITEMS };
 }
 
 export async function runEpisode(seed: number, options: EpisodeOptions = {}): Promise<EpisodeResult> {
@@ -92,7 +94,8 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
   let quiet = false;
   const quietAt = FAULT_WINDOW_MS;
   // A pod deleted just before the quiet period may take its whole grace period to end.
-  const endAt = FAULT_WINDOW_MS + QUIET_MS + (faults.has('long-grace') ? 10 * 60_000 : 0);
+  // and a group whose creates were refused may back off for up to the backoff cap.
+  const endAt = FAULT_WINDOW_MS + QUIET_MS + (faults.has('long-grace') ? 10 * 60_000 : 0) + (faults.has('refused-create') ? REFUSAL_BACKOFF_CAP_MS : 0);
   const startedAt = loop.now();
   const at = (): number => loop.uniform(1_000, FAULT_WINDOW_MS - 1_000);
 
@@ -126,13 +129,47 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
       spec: {
         oaatType: 'job',
         oaatItems: items,
-        frequency: loop.pick(['2m', '3m', '5m']),
+        frequency: loop.pick(['1m', '2m', '3m']),
         ...(loop.chance(0.3) && { failureCoolOff: '1m' }),
         ...(loop.chance(0.2) && { runTimeout: '1m' }),
+        pendingTimeout: '2m',
       },
     };
     manifests.set(manifest.metadata?.name ?? '', manifest);
     server.create('OaatGroup', manifest, 'user');
+  }
+
+  // Pods the Python original left (its ownerReference, its labels, no run id): one running to
+  // adopt, one finished to record.
+  if (faults.has('original-pods')) {
+    for (const manifest of manifests.values()) {
+      const stored = server.peek('OaatGroup', NAMESPACE, manifest.metadata?.name ?? '') as OaatGroup;
+      const group = stored.metadata?.name ?? '';
+      const items = stored.spec?.oaatItems ?? [];
+      const pod = (item: string, suffix: string): V1Pod => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `${group}-original-${suffix}`,
+          namespace: NAMESPACE,
+          labels: { [LABELS.app]: APP_LABEL_VALUE, [LABELS.parentName]: group, [LABELS.itemName]: item },
+          ownerReferences: [{ apiVersion: API_VERSION, kind: 'OaatGroup', name: group, uid: stored.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        },
+        spec: { containers: [{ name: 'main', image: 'busybox' }] },
+      });
+      server.create('Pod', pod(loop.pick(items), 'running'), 'user');
+      const finished = pod(loop.pick(items), 'finished');
+      server.create('Pod', finished, 'user');
+      const at = timestamp(loop.now() - 60_000);
+      server.updateStatus('Pod', NAMESPACE, finished.metadata?.name ?? '', (object) => {
+        (object as V1Pod).status = {
+          phase: 'Succeeded',
+          startTime: at,
+          containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at } } }],
+        };
+      });
+    }
+    inject('original-pods', 'pods of the Python original: one running, one finished per group');
   }
 
   // --- replicas
@@ -143,7 +180,13 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     crashAfterSend: faults.has('crash-after-send') ? 0.02 : 0,
   };
   const lagUntil = { at: 0 };
-  const oracle = new Oracle(loop, server, (actor) => actor.startsWith('r'));
+  const everyReplica = new Map<string, Replica>();
+  const oracle = new Oracle(
+    loop,
+    server,
+    (actor) => everyReplica.has(actor),
+    (actor, uid) => everyReplica.get(actor)?.seenPods.has(uid) === true,
+  );
   const replicas: Replica[] = [];
   let incarnations = 0;
   const spawn = (slot: string, active: boolean): Replica => {
@@ -155,8 +198,8 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
       faults: () => (quiet ? NO_NETWORK_FAULTS : network),
       watchLagMs: () => (loop.now() < lagUntil.at ? loop.uniform(2_000, 20_000) : loop.uniform(1, 40)),
       clockSkewMs: 0,
-      requests: (_replica, group, verb, time, status, before) => {
-        oracle.request(group, verb, time, status, before);
+      requests: (replica, group, verb, time, status, before) => {
+        oracle.request(replica, group, verb, time, status, before);
       },
       onCrash: (crashed) => {
         if (crashed.active && mode === 'lease') handOver(crashed, loop.uniform(10_000, 15_000));
@@ -168,6 +211,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
         });
       },
     });
+    everyReplica.set(replica.incarnation, replica);
     replica.start(active);
     return replica;
   };
@@ -358,9 +402,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     return (group.spec?.oaatItems ?? []).length > 0 && !(run !== undefined && run !== null && hidden.has(run.podName));
   }, hidden);
   const coverage = new Map<FaultKind, Set<ProtocolStep>>();
-  for (const [kind, time] of injected) {
-    coverage.set(kind, new Set([...oracle.steps].filter(([, last]) => last >= time).map(([step]) => step)));
-  }
+  for (const kind of injected.keys()) coverage.set(kind, new Set(oracle.steps.keys()));
   return {
     seed,
     mode,

@@ -18,8 +18,8 @@ import { APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../../src/api/v1/types.ts';
 import type { OperatorConfig } from '../../src/config.ts';
 import { GROUP_INDEXES, oaatControllers, POD_INDEXES, type OaatControllers } from '../../src/controllers/registration.ts';
-import { ApiError } from '../../src/runtime/api-error.ts';
-import type { ApiClient, DeleteOptions, PatchOptions, ResourceType } from '../../src/runtime/client.ts';
+import { ApiError, NotSentError } from '../../src/runtime/api-error.ts';
+import type { ApiClient, CreateOptions, DeleteOptions, PatchOptions, ResourceType } from '../../src/runtime/client.ts';
 import type { ControllerMetrics } from '../../src/runtime/controller-metrics.ts';
 import type { EventRecorder } from '../../src/runtime/events.ts';
 import type { Cache, EventHandler, EventSource, IndexFunc } from '../../src/runtime/informer.ts';
@@ -36,7 +36,7 @@ export interface NetworkFaults {
   lostResponse: number;
   /** The server answers 500 without doing anything. */
   transientError: number;
-  /** A pod create is held in flight for 30-90 s (past the client's timeout). */
+  /** A pod create is held in flight for 30-59 s (past the client's timeout, within the server's). */
   heldCreate: number;
   /** The sending replica dies right after sending the request. */
   crashAfterSend: number;
@@ -157,29 +157,20 @@ export class Replica {
   readonly pods = new SimCache<V1Pod>(POD_INDEXES, (pod) => pod.metadata?.labels?.[LABELS.app] === APP_LABEL_VALUE);
   private readonly scheduled = new Set<Scheduled>();
   private lastDeliveryAt = 0;
-  private controllers: OaatControllers | undefined;
+  /** Built at once, as the container builds them before the caches start (their handlers see every change). */
+  private readonly controllers: OaatControllers;
+  private synced = false;
   readonly incarnation: string;
+  /** UIDs of the pods this process ever saw (in its cache, or in a create's answer). */
+  readonly seenPods = new Set<string>();
 
   constructor(private readonly options: ReplicaOptions) {
     this.incarnation = options.name;
     options.server.watch((change) => {
       this.deliver(change);
     });
-  }
-
-  /** Lists every kind (after a short delay), then, when `active`, starts the controllers. */
-  start(active: boolean): void {
-    this.later(this.options.loop.uniform(20, 300), `${this.incarnation}: caches synced`, () => {
-      this.relist();
-      if (active) this.activate();
-    });
-  }
-
-  /** Starts the controllers (at start, or when this replica wins the lease). */
-  activate(): void {
-    if (!this.alive || this.active) return;
-    this.active = true;
-    const { loop, config } = this.options;
+    this.pods.addEventHandler({ onAdd: (pod) => { this.seenPods.add(pod.metadata?.uid ?? ''); }, onUpdate: (_old, pod) => { this.seenPods.add(pod.metadata?.uid ?? ''); } });
+    const { loop, config } = options;
     const timers = this.timers();
     const log = this.logger();
     this.controllers = oaatControllers({
@@ -188,8 +179,9 @@ export class Replica {
       types: this.types,
       client: this.client(),
       events: this.recorder(),
-      clock: { now: () => loop.now() + this.options.clockSkewMs },
+      clock: { now: () => loop.now() + options.clockSkewMs },
       rng: seededRng(Math.floor(loop.rng.next() * 2 ** 32)),
+      incarnation: this.incarnation,
       config,
       controllerOptions: (name) => ({
         name,
@@ -200,6 +192,25 @@ export class Replica {
         timers,
       }),
     });
+  }
+
+  /** Lists every kind (after a short delay), then, when `active`, starts the controllers. */
+  start(active: boolean): void {
+    this.later(this.options.loop.uniform(20, 300), `${this.incarnation}: caches synced`, () => {
+      this.relist();
+      this.synced = true;
+      if (active || this.active) {
+        this.active = false;
+        this.activate();
+      }
+    });
+  }
+
+  /** Starts the controllers (at start, or when this replica wins the lease), once the caches synced. */
+  activate(): void {
+    if (!this.alive || this.active) return;
+    this.active = true;
+    if (!this.synced) return;
     this.controllers.group.start();
     this.controllers.pod.start();
   }
@@ -293,12 +304,29 @@ export class Replica {
     return {
       get: <T extends KubernetesObject>(type: ResourceType, namespace: string, name: string) =>
         this.request<T>('get', kindOf(type), namespace, name, undefined, (server) => server.get(kindOf(type), namespace, name) as T),
-      create: <T extends KubernetesObject>(type: ResourceType, object: T, options: { dryRun?: boolean } = {}) =>
-        this.request<T>(options.dryRun === true ? 'create-dry-run' : 'create', kindOf(type), object.metadata?.namespace ?? '', object.metadata?.name ?? '', object, (server) =>
-          server.create(kindOf(type), object, this.incarnation, options) as T),
+      create: <T extends KubernetesObject>(type: ResourceType, object: T, options: CreateOptions = {}) =>
+        this.request<T>(
+          options.dryRun === true ? 'create-dry-run' : 'create',
+          kindOf(type),
+          object.metadata?.namespace ?? '',
+          object.metadata?.name ?? '',
+          object,
+          (server) => server.create(kindOf(type), object, this.incarnation, { ...(options.dryRun !== undefined && { dryRun: options.dryRun }) }) as T,
+          options.sendBy,
+        ).then((created) => {
+          if (options.dryRun !== true) this.seenPods.add(created.metadata?.uid ?? '');
+          return created;
+        }),
       patch: <T extends KubernetesObject>(type: ResourceType, namespace: string, name: string, patch: Record<string, unknown>, options: PatchOptions = {}) =>
-        this.request<T>(options.subresource === 'status' ? 'patch-status' : 'patch', kindOf(type), namespace, name, undefined, (server) =>
-          server.patch(kindOf(type), namespace, name, patch, options) as T),
+        this.request<T>(
+          options.subresource === 'status' ? 'patch-status' : 'patch',
+          kindOf(type),
+          namespace,
+          name,
+          undefined,
+          (server) => server.patch(kindOf(type), namespace, name, patch, options) as T,
+          options.sendBy,
+        ),
       delete: (type: ResourceType, namespace: string, name: string, options: DeleteOptions = {}) =>
         this.request<undefined>('delete', kindOf(type), namespace, name, undefined, (server) => {
           server.delete(kindOf(type), namespace, name, { ...(options.uid !== undefined && { uid: options.uid }), ...(options.gracePeriodSeconds !== undefined && { gracePeriodSeconds: options.gracePeriodSeconds }) });
@@ -312,8 +340,20 @@ export class Replica {
    * there (even if this replica died meanwhile), and its answer comes back after another
    * latency, unless it is lost or the client's timeout came first.
    */
-  private request<T>(verb: string, kind: Kind, namespace: string, name: string, body: KubernetesObject | undefined, execute: (server: SimApiServer) => T): Promise<T> {
+  private request<T>(
+    verb: string,
+    kind: Kind,
+    namespace: string,
+    name: string,
+    body: KubernetesObject | undefined,
+    execute: (server: SimApiServer) => T,
+    sendBy?: number,
+  ): Promise<T> {
     const { loop, server } = this.options;
+    if (sendBy !== undefined && loop.now() + this.options.clockSkewMs >= sendBy) {
+      loop.note(`${this.incarnation} ${verb} ${kind} ${namespace}/${name}: not sent, its deadline passed`);
+      return Promise.reject(new NotSentError(`${verb} ${name}: not sent: its deadline passed`));
+    }
     const faults = this.options.faults();
     const sentAt = loop.now();
     const group = groupOfRequest(kind, body ?? server.peek(kind, namespace, name), namespace, name);
@@ -326,7 +366,9 @@ export class Replica {
         outcome();
       };
       const held = verb === 'create' && kind === 'Pod' && loop.chance(faults.heldCreate);
-      const arrival = held ? loop.uniform(30_000, 90_000) : loop.uniform(1, 30);
+      // kube-apiserver gives up on a request after its request timeout (60 s): a held request
+      // arrives (is executed) within that, possibly after the client gave up on it.
+      const arrival = held ? loop.uniform(30_000, 59_000) : loop.uniform(1, 30);
       const lost = verb !== 'get' && loop.chance(faults.lostResponse);
       const transient = loop.chance(faults.transientError);
       // The server executes whatever the sender's fate.
@@ -339,7 +381,7 @@ export class Replica {
           answer = () => { reject(new ApiError(`${verb} ${name}: 500 InternalError`, 500, 'InternalError')); };
         } else {
           try {
-            const result = execute(server);
+            const result = server.as(this.incarnation, () => execute(server));
             answer = () => { resolve(result); };
           } catch (error) {
             status = error instanceof ApiError ? error.status : 500;

@@ -59,7 +59,7 @@ const seconds = (performance.now() - started) / 1000;
 console.log(`\n${String(seeds)} episodes in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} episodes/s, ${String(Math.round(steps / seeds))} steps each on average)`);
 
 const short = (step: string): string => step.replace('close:', '');
-console.log(`\ncoverage: episodes in which the step was reached after the fault\n${'fault'.padEnd(18)}${PROTOCOL_STEPS.map((s) => short(s).padStart(13)).join('')}`);
+console.log(`\ncoverage: episodes with the fault in which the step was reached\n${'fault'.padEnd(18)}${PROTOCOL_STEPS.map((s) => short(s).padStart(13)).join('')}`);
 let missing = 0;
 for (const [kind, row] of coverage) {
   console.log(`${kind.padEnd(18)}${PROTOCOL_STEPS.map((step) => String(row.get(step) ?? 0).padStart(13)).join('')}`);

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       namespaces: [],
       workers: 4,
       requeueCapMs: 60_000,
+      statusItemsLimit: 2000,
       retryFloorMs: 60_000,
       createGraceMs: 60_000,
       stuckAfterMs: 300_000,

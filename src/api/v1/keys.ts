@@ -22,6 +22,11 @@ export const ANNOTATIONS = {
   item: 'oaat.kawaja.net/item',
   /** On a pod the operator stopped: why (`RunTimeout` or `PendingTimeout`). */
   stopReason: 'oaat.kawaja.net/stop-reason',
+  /**
+   * The sequence number of the pod's claim (`status.runSeq` when it was claimed): claims of a
+   * group are sequential, so a pod whose number is at most the group's last is of a closed run.
+   */
+  runSeq: 'oaat.kawaja.net/run-seq',
   /** The original's pause switch on a group: any non-empty value pauses new runs. */
   pauseNewJobs: 'pause_new_jobs',
 } as const;

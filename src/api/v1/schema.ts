@@ -41,6 +41,7 @@ export interface SchemaNode {
   maximum?: number;
   maxItems?: number;
   minProperties?: number;
+  maxProperties?: number;
   required?: readonly string[];
   properties?: Record<string, SchemaNode>;
   additionalProperties?: SchemaNode;
@@ -84,6 +85,12 @@ export interface CustomResourceDefinition {
 export const MAX_ITEMS = 1000;
 /** Item names and OaatType names are at most this long (a DNS subdomain's length). */
 export const MAX_NAME_LENGTH = 253;
+/**
+ * At most this many keys in `status.items`: twice the item bound, so renaming every item
+ * cannot make the operator's own write fail; it prunes keys of unlisted items before that.
+ */
+export const MAX_STATUS_ITEMS = 2 * MAX_ITEMS;
+
 /** At most this many runtimes in `status.items.<item>.runtime.sample`. */
 export const MAX_RUNTIME_SAMPLE = 32;
 
@@ -313,6 +320,20 @@ const oaatGroupStatus: SchemaNode = {
         item: text('The item.'),
         podName: text('The pod of the run.'),
         claimedAt: dateTime('When the run was claimed.'),
+        seq: { type: 'integer', format: 'int64', minimum: 1, description: 'The claim\'s number (status.runSeq after the claim).' },
+        claimedBy: text('The operator incarnation that claimed the run: the only one that may create its pod.'),
+      },
+    },
+    runSeq: { type: 'integer', format: 'int64', minimum: 0, description: 'The number of the last claim.' },
+    createBackoff: {
+      type: 'object',
+      nullable: true,
+      description: 'Pod creates the API server refused, and the backoff they caused.',
+      required: ['refusals', 'message'],
+      properties: {
+        refusals: { type: 'integer', minimum: 0, description: 'Consecutive refused creates since a pod was last created.' },
+        retryAt: dateTime('No claim before this time.'),
+        message: text('The API server\'s last answer.'),
       },
     },
     conditions: {
@@ -324,7 +345,12 @@ const oaatGroupStatus: SchemaNode = {
     },
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
     nextEligibleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the next item becomes eligible.' },
-    items: { type: 'object', description: 'Per item, by item name.', additionalProperties: itemStatus },
+    items: {
+      type: 'object',
+      description: 'Per item, by item name. Items no longer listed are pruned (see MAX_STATUS_ITEMS).',
+      maxProperties: MAX_STATUS_ITEMS,
+      additionalProperties: itemStatus,
+    },
     handler_status: {
       type: 'object',
       description: 'A mirror of currentRun for printer columns (the original\'s layout).',

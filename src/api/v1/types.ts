@@ -46,6 +46,23 @@ export interface CurrentRun {
   podName: string;
   /** RFC 3339, operator clock. */
   claimedAt: string;
+  /** The claim's number: `status.runSeq` after the claim (absent on claims of older versions). */
+  seq?: number;
+  /**
+   * The incarnation (`<host>_<uuid>`, new at every process start) that wrote the claim: the only
+   * one that may create its pod. Absent: an older version's claim, never created by this one.
+   */
+  claimedBy?: string;
+}
+
+/** Pod creates the API server refused (admission, quota, a webhook), and the backoff they caused. */
+export interface CreateBackoff {
+  /** Consecutive refused creates since the last pod was created. */
+  refusals: number;
+  /** RFC 3339: no claim before this time (absent until the backoff starts). */
+  retryAt?: string;
+  /** The API server's last answer. */
+  message: string;
 }
 
 export type RunOutcome = 'Succeeded' | 'Failed' | 'CreateFailed' | 'Deleted' | 'TimedOut' | 'Lost';
@@ -81,7 +98,7 @@ export interface ItemStatus {
   /** Consecutive failures since the last success; the original wrote strings (`'3'`). */
   failure_count?: number | string;
   last_started?: string;
-  /** Phase at claim (`Claimed`) and close (the outcome's phase). */
+  /** Phase at claim (`started`) and close (the outcome's phase). */
   podphase?: string;
   last_run?: LastRun;
   runtime?: RuntimeStatus;
@@ -122,6 +139,9 @@ export interface Condition {
 
 export interface OaatGroupStatus {
   currentRun?: CurrentRun | null;
+  /** The number of the last claim (each claim takes the next one). */
+  runSeq?: number;
+  createBackoff?: CreateBackoff | null;
   conditions?: Condition[];
   observedGeneration?: number;
   /** RFC 3339: when the next item becomes eligible (informational). */

@@ -12,9 +12,10 @@ describe('StatusDraft', () => {
 
   it('claims: sets the lock, the item start and the handler_status mirror in one patch', () => {
     const draft = new StatusDraft({});
-    draft.claim(run);
+    expect(draft.claim(run)).toEqual({ ...run, seq: 1 });
     expect(draft.patch()).toEqual({
-      currentRun: run,
+      currentRun: { ...run, seq: 1 },
+      runSeq: 1,
       items: { a: { podphase: 'started', last_started: run.claimedAt } },
       handler_status: { state: 'running', currently_running: 'a', pod: run.podName, last_run: run.claimedAt, children: null },
     });
@@ -23,7 +24,7 @@ describe('StatusDraft', () => {
 
   it('closes a success: resets failures, records the run and a runtime sample, releases the lock', () => {
     const draft = new StatusDraft({ currentRun: run, items: { a: { failure_count: '2' } } });
-    draft.close({ outcome: 'Succeeded', finishedAt: NOW, startedAt: NOW - 90_000, podUID: 'u1', exitCode: 0 }, rng, NOW);
+    draft.close({ outcome: 'Succeeded', finishedAt: NOW, runtimeMs: 90_000, podUID: 'u1', exitCode: 0 }, rng, NOW);
     const patch = draft.patch() as { currentRun: unknown; items: { a: Record<string, unknown> } };
     expect(patch.currentRun).toBeNull();
     expect(patch.items.a).toMatchObject({
@@ -66,11 +67,11 @@ describe('StatusDraft', () => {
     expect(draft.patch()).toEqual({ find_job: null, oaat_timer: null, handler_status: { loops: null } });
   });
 
-  it('records an unclaimed result without touching the open run', () => {
+  it('records a result no claim covered without touching the open run', () => {
     const draft = new StatusDraft({ currentRun: run });
-    draft.recordUnclaimed('b', 'old', { outcome: 'Failed', finishedAt: NOW, exitCode: 3 }, rng, NOW);
+    draft.record('b', 'old', { outcome: 'Failed', finishedAt: NOW, exitCode: 3 }, rng, NOW);
     expect(draft.status.currentRun).toEqual(run);
-    expect(draft.status.handler_status).toMatchObject({ state: 'running', currently_running: 'a', pod: run.podName });
+    expect(draft.status.handler_status).toBeUndefined();
     expect(draft.status.items?.b?.last_run).toMatchObject({ id: 'old', outcome: 'Failed', exitCode: 3 });
   });
 

@@ -1,0 +1,366 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATIONS, APP_LABEL_VALUE, LABELS } from '../../../src/api/v1/keys.ts';
+import type { CurrentRun, OaatGroup, OaatGroupStatus, OaatType } from '../../../src/api/v1/types.ts';
+import {
+  CLOCK_SKEW_MARGIN_MS,
+  planGroup,
+  recordOf,
+  refusalBackoffMs,
+  REFUSAL_BACKOFF_BASE_MS,
+  SERVER_REQUEST_TIMEOUT_MS,
+  type GroupPlan,
+  type GroupSnapshot,
+  type PlannerSettings,
+  type RunKnowledge,
+} from '../../../src/services/group-planner.ts';
+import { seededRng } from '../../../src/services/rng.ts';
+
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+const ME = 'host_me';
+const settings: PlannerSettings = {
+  incarnation: ME,
+  requeueCapMs: 60_000,
+  retryFloorMs: 60_000,
+  createGraceMs: 60_000,
+  requestTimeoutMs: 30_000,
+  stuckAfterMs: 300_000,
+  staleItemRetentionMs: 12 * 3_600_000,
+  statusItemsLimit: 2_000,
+};
+const TYPE: OaatType = { metadata: { name: 't', namespace: 'ns' }, spec: { type: 'pod', podspec: { container: { name: 'c', image: 'busybox' } } } };
+const GROUP_UID = 'group-uid';
+
+function group(status: OaatGroupStatus = {}, spec: OaatGroup['spec'] = {}): OaatGroup {
+  return {
+    metadata: { name: 'g', namespace: 'ns', uid: GROUP_UID, resourceVersion: '7', generation: 1 },
+    spec: { oaatType: 't', oaatItems: ['a', 'b'], frequency: '1h', ...spec },
+    status,
+  };
+}
+
+const claim = (over: Partial<CurrentRun> = {}): CurrentRun => ({ id: 'r1', item: 'a', podName: 'g-a-r1', claimedAt: iso(NOW - 10_000), seq: 4, claimedBy: ME, ...over });
+
+interface PodOptions {
+  name?: string;
+  uid?: string;
+  owner?: string | null;
+  runId?: string | null;
+  seq?: number | null;
+  item?: string;
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  exitCode?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  deletion?: { at: number; grace: number };
+  created?: number;
+  annotations?: Record<string, string>;
+  reason?: string;
+}
+
+function pod(options: PodOptions = {}): V1Pod {
+  const phase = options.phase ?? 'Running';
+  const started = options.startedAt ?? NOW - 50_000;
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  return {
+    metadata: {
+      name: options.name ?? 'g-a-r1',
+      namespace: 'ns',
+      uid: options.uid ?? 'pod-uid',
+      creationTimestamp: iso(options.created ?? NOW - 60_000) as unknown as Date,
+      labels: {
+        [LABELS.app]: APP_LABEL_VALUE,
+        [LABELS.parentName]: 'g',
+        [LABELS.itemName]: options.item ?? 'a',
+        ...(options.runId !== null && { [LABELS.runId]: options.runId ?? 'r1' }),
+      },
+      annotations: {
+        [ANNOTATIONS.item]: options.item ?? 'a',
+        ...(options.seq !== null && { [ANNOTATIONS.runSeq]: String(options.seq ?? 4) }),
+        ...options.annotations,
+      },
+      ...(options.owner !== null && { ownerReferences: [{ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', name: 'g', uid: options.owner ?? GROUP_UID, controller: true }] }),
+      ...(options.deletion && { deletionTimestamp: iso(options.deletion.at + options.deletion.grace * 1000) as unknown as Date, deletionGracePeriodSeconds: options.deletion.grace }),
+    },
+    status: {
+      phase,
+      ...(options.reason !== undefined && { reason: options.reason }),
+      ...(phase !== 'Pending' && { startTime: iso(started) as unknown as Date }),
+      containerStatuses: [
+        {
+          name: 'c',
+          image: 'busybox',
+          imageID: '',
+          ready: !terminal,
+          restartCount: 0,
+          state: terminal
+            ? { terminated: { exitCode: options.exitCode ?? (phase === 'Succeeded' ? 0 : 1), startedAt: iso(started) as unknown as Date, finishedAt: iso(options.finishedAt ?? NOW - 5_000) as unknown as Date } }
+            : { running: { startedAt: iso(started) as unknown as Date } },
+        },
+      ],
+    },
+  };
+}
+
+function plan(snapshot: Partial<GroupSnapshot> & { group: OaatGroup }, over: Partial<PlannerSettings> = {}): GroupPlan {
+  return planGroup({ pods: [], type: TYPE, now: NOW, ...snapshot }, { ...settings, ...over }, seededRng(7));
+}
+
+const knows = (over: Partial<RunKnowledge> = {}): RunKnowledge => ({ firstSeenAt: NOW - 10_000, polls: 0, ...over });
+
+describe('planGroup: closing the current run', () => {
+  it.each([
+    ['a success', pod({ phase: 'Succeeded', startedAt: NOW - 95_000, finishedAt: NOW - 5_000 }), { outcome: 'Succeeded', exitCode: 0 }],
+    ['a failure', pod({ phase: 'Failed', exitCode: 3 }), { outcome: 'Failed', exitCode: 3 }],
+    ['the kubelet deadline', pod({ phase: 'Failed', exitCode: 137, reason: 'DeadlineExceeded' }), { outcome: 'TimedOut', reason: 'DeadlineExceeded' }],
+    ['a run timeout stop', pod({ phase: 'Failed', exitCode: 143, annotations: { [ANNOTATIONS.stopReason]: 'RunTimeout' } }), { outcome: 'TimedOut', reason: 'RunTimeout' }],
+    ['a pending timeout stop', pod({ phase: 'Failed', exitCode: 143, annotations: { [ANNOTATIONS.stopReason]: 'PendingTimeout' } }), { outcome: 'Failed', reason: 'PendingTimeout' }],
+    ['a deletion while it ran', pod({ phase: 'Failed', exitCode: 143, deletion: { at: NOW - 20_000, grace: 30 }, finishedAt: NOW - 10_000 }), { outcome: 'Deleted', exitCode: 143 }],
+  ])('records %s from the terminal pod in the cache, with its UID, and claims the next item in the same write', (_what, terminal, expected) => {
+    const result = plan({ group: group({ currentRun: claim(), runSeq: 4 }), pods: [terminal], run: knows() });
+    expect(result.checks).toEqual([]);
+    expect(result.draft.status.items?.a?.last_run).toMatchObject({ id: 'r1', podUID: 'pod-uid', ...expected });
+    expect(result.draft.closed).toHaveLength(1);
+    expect(result.claim).toMatchObject({ item: 'b', seq: 5, claimedBy: ME });
+    expect(result.draft.status.runSeq).toBe(5);
+  });
+
+  it('takes the runtime from the container\'s own clock and never records a future finish (kubelet clock ahead)', () => {
+    const ahead = 120_000;
+    const record = recordOf(pod({ phase: 'Succeeded', startedAt: NOW + ahead - 30_000, finishedAt: NOW + ahead }), NOW);
+    expect(record).toMatchObject({ finishedAt: NOW, runtimeMs: 30_000 });
+  });
+
+  it('records how a pod ended that the kubelet removed before the cache showed it terminal: no live read needed', () => {
+    const result = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod({ phase: 'Failed', exitCode: 2 }) }) });
+    expect(result.checks).toEqual([]);
+    expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Failed', exitCode: 2, podUID: 'pod-uid' });
+  });
+
+  it('closes a pod that vanished live as Deleted, with its UID, once a live read confirms it is gone', () => {
+    const result = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod() }) });
+    expect(result.checks).toEqual([{ kind: 'pod-gone', name: 'g-a-r1', retryAfterMs: 1_000 }]);
+    expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Deleted', podUID: 'pod-uid' });
+  });
+
+  it('reads again with backoff while the pod exists but the cache does not show it, and reports Stuck after five reads', () => {
+    const third = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 3 }) });
+    expect(third.checks).toEqual([{ kind: 'pod-gone', name: 'g-a-r1', retryAfterMs: 8_000 }]);
+    const fifth = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 5 }) });
+    expect(fifth.draft.condition('Stuck')).toMatchObject({ status: 'True', reason: 'PodNotInCache' });
+  });
+
+  it('does not read a pod again that a live read found gone', () => {
+    const result = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), gone: true }) });
+    expect(result.checks).toEqual([]);
+    expect(result.draft.closed).toHaveLength(1);
+  });
+
+  it('does not look for a pod just created outside the cache for a moment', () => {
+    const result = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), create: { state: 'created', at: NOW - 500 } }) });
+    expect(result.checks).toEqual([]);
+    expect(result.draft.closed).toHaveLength(0);
+    expect(result.requeueAfterMs).toBe(1_500);
+  });
+});
+
+describe('planGroup: who may create, and when a run is gone', () => {
+  const claimedAt = NOW - 10_000;
+  const sendBy = claimedAt + settings.createGraceMs - settings.requestTimeoutMs;
+
+  it('lets the claiming process create the pod once, with its claim number, before its deadline', () => {
+    const result = plan({ group: group({ currentRun: claim(), runSeq: 4 }), run: knows({ create: { state: 'pending' } }) });
+    expect(result.actions).toEqual([{ kind: 'create', pod: expect.anything() as unknown, runId: 'r1', sendBy }]);
+    const created = result.actions[0]?.pod;
+    expect(created?.metadata?.annotations?.[ANNOTATIONS.runSeq]).toBe('4');
+    expect(created?.metadata?.ownerReferences?.[0]).toMatchObject({ uid: GROUP_UID, controller: true });
+    expect(result.draft.patch()).toBeDefined(); // conditions only: no close
+    expect(result.draft.closed).toHaveLength(0);
+  });
+
+  it.each([
+    ['another incarnation\'s claim', claim({ claimedBy: 'host_other' })],
+    ['a claim of an older version (no claimedBy)', claim({ claimedBy: undefined as unknown as string })],
+  ])('never creates the pod of %s, even with a pending create in memory', (_what, run) => {
+    const result = plan({ group: group({ currentRun: run }), run: knows({ create: { state: 'pending' } }) });
+    expect(result.actions).toEqual([]);
+  });
+
+  it('closes as Lost at once a run whose create was never sent before its deadline (no pod can exist)', () => {
+    for (const create of [{ state: 'pending' }, { state: 'expired' }] as const) {
+      const result = plan({ group: group({ currentRun: claim({ claimedAt: iso(NOW - 40_000) }) }), run: knows({ create }) });
+      expect(result.actions).toEqual([]);
+      expect(result.checks).toEqual([]);
+      expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Lost', reason: 'PodNotCreated' });
+    }
+  });
+
+  it('waits while the create is in flight', () => {
+    const result = plan({ group: group({ currentRun: claim() }), run: knows({ create: { state: 'in-flight' } }) });
+    expect(result.draft.closed).toHaveLength(0);
+    expect(result.requeueAfterMs).toBe(settings.requestTimeoutMs);
+  });
+
+  it('never sends again a create whose outcome is unknown: the run waits until a create cannot commit any more, then a live read decides', () => {
+    const goneAfter = claimedAt + settings.createGraceMs + SERVER_REQUEST_TIMEOUT_MS + CLOCK_SKEW_MARGIN_MS;
+    const early = plan({ group: group({ currentRun: claim() }), run: knows({ create: { state: 'unknown' } }), now: goneAfter - 1 });
+    expect(early.actions).toEqual([]);
+    expect(early.draft.closed).toHaveLength(0);
+    expect(early.requeueAfterMs).toBe(1);
+    const late = plan({ group: group({ currentRun: claim() }), run: knows({ create: { state: 'unknown' } }), now: goneAfter });
+    expect(late.checks).toEqual([{ kind: 'pod-gone', name: 'g-a-r1', retryAfterMs: 1_000 }]);
+    expect(late.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Lost', reason: 'PodNeverObserved' });
+  });
+
+  it('times another process\'s claim from when this process first saw it, on its own clock', () => {
+    const firstSeenAt = NOW - 5_000; // later than claimedAt: a restart, or a claimer clock behind ours
+    const goneAfter = firstSeenAt + settings.createGraceMs + SERVER_REQUEST_TIMEOUT_MS + CLOCK_SKEW_MARGIN_MS;
+    const result = plan({ group: group({ currentRun: claim({ claimedBy: 'host_other' }) }), run: knows({ firstSeenAt }), now: goneAfter - 1_000 });
+    expect(result.draft.closed).toHaveLength(0);
+    expect(result.requeueAfterMs).toBe(1_000);
+  });
+
+  it('closes a refused create as CreateFailed with the API server\'s answer; the third in a row starts a backoff with a condition and an Event', () => {
+    const refused = { state: 'refused', message: 'exceeded quota' } as const;
+    const first = plan({ group: group({ currentRun: claim() }), run: knows({ create: refused }) });
+    expect(first.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'CreateFailed', reason: 'exceeded quota' });
+    expect(first.draft.status.createBackoff).toEqual({ refusals: 1, message: 'exceeded quota' });
+    expect(first.claim).toBeDefined();
+    const third = plan({ group: group({ currentRun: claim(), createBackoff: { refusals: 2, message: 'x' } }), run: knows({ create: refused }) });
+    expect(third.draft.status.createBackoff).toEqual({ refusals: 3, message: 'exceeded quota', retryAt: iso(NOW + REFUSAL_BACKOFF_BASE_MS) });
+    expect(third.claim).toBeUndefined();
+    expect(third.draft.condition('CreatesRefused')).toMatchObject({ status: 'True', reason: 'PodCreateRefused' });
+    expect(third.events.map((e) => e.reason)).toContain('CreatesRefused');
+    expect(third.requeueAfterMs).toBe(REFUSAL_BACKOFF_BASE_MS);
+  });
+
+  it('backs off exponentially up to a cap', () => {
+    expect([1, 2, 3, 4, 5, 20].map(refusalBackoffMs)).toEqual([0, 0, 30_000, 60_000, 120_000, 600_000]);
+  });
+
+  it('probes with a dry-run create before the next claim once the backoff ends, and extends the backoff when the probe is refused', () => {
+    const status = { createBackoff: { refusals: 3, message: 'x', retryAt: iso(NOW - 1) } };
+    const probe = plan({ group: group(status) });
+    expect(probe.claim).toBeDefined();
+    expect(probe.checks).toEqual([{ kind: 'create-admitted', pod: expect.objectContaining({ kind: 'Pod' }) as unknown }]);
+    const refused = plan({ group: group(status), probeRefusal: 'still over quota' });
+    expect(refused.claim).toBeUndefined();
+    expect(refused.draft.status.createBackoff).toEqual({ refusals: 4, message: 'still over quota', retryAt: iso(NOW + 60_000) });
+  });
+
+  it('resets the backoff when a created pod\'s run closes', () => {
+    const result = plan({ group: group({ currentRun: claim(), createBackoff: { refusals: 3, message: 'x', retryAt: iso(NOW - 1) }, conditions: [] }), pods: [pod({ phase: 'Succeeded' })], run: knows() });
+    expect(result.draft.status.createBackoff).toBeNull();
+  });
+});
+
+describe('planGroup: one pod per group', () => {
+  it.each([
+    ['another group\'s pod (a deleted group of the same name)', { owner: 'old-group-uid' }],
+    ['a pod without a controller', { owner: null }],
+  ] as const)('deletes %s, never records it, and claims nothing while it lives', (_what, options) => {
+    const foreign = pod({ name: 'g-b-x', uid: 'foreign-uid', ...options });
+    const result = plan({ group: group({ runSeq: 4 }), pods: [foreign] });
+    expect(result.actions).toEqual([{ kind: 'delete-foreign', pod: foreign }]);
+    expect(result.claim).toBeUndefined();
+    const finished = plan({ group: group({ runSeq: 4 }), pods: [pod({ ...options, phase: 'Failed', uid: 'foreign-uid' })] });
+    expect(finished.draft.status.items?.a?.last_run).toBeUndefined();
+    expect(finished.claim).toBeDefined();
+  });
+
+  it('waits for a deleting foreign pod (a deleting pod is live) and reports Stuck when it stays', () => {
+    const deleting = pod({ owner: 'old-group-uid', deletion: { at: NOW - 400_000, grace: 30 } });
+    const result = plan({ group: group({ runSeq: 4 }), pods: [deleting] });
+    expect(result.actions).toEqual([]);
+    expect(result.claim).toBeUndefined();
+    expect(result.draft.condition('Stuck')).toMatchObject({ status: 'True', reason: 'ForeignPodStuckTerminating' });
+  });
+
+  it('deletes a live pod of a closed run (a rogue) and claims nothing while it or any deleting pod of the group lives', () => {
+    const rogue = pod({ seq: 3 });
+    const result = plan({ group: group({ runSeq: 4 }), pods: [rogue] });
+    expect(result.actions).toEqual([{ kind: 'delete-rogue', pod: rogue }]);
+    expect(result.claim).toBeUndefined();
+    const deleting = plan({ group: group({ runSeq: 4 }), pods: [pod({ seq: 3, deletion: { at: NOW - 1_000, grace: 600 } })] });
+    expect(deleting.actions).toEqual([]);
+    expect(deleting.claim).toBeUndefined();
+  });
+
+  it('leaves alone a pod whose claim the group cache does not show yet (its number is past the status read)', () => {
+    const result = plan({ group: group({ runSeq: 4 }), pods: [pod({ seq: 5 })] });
+    expect(result.actions).toEqual([]);
+    expect(result.claim).toBeUndefined();
+    expect(result.requeueAfterMs).toBe(1_000);
+  });
+
+  it('adopts the oldest live pod of the original (no claim number) when nothing is claimed, and deletes the others', () => {
+    const old = pod({ name: 'orig-1', uid: 'u1', runId: null, seq: null, created: NOW - 90_000 });
+    const young = pod({ name: 'orig-2', uid: 'u2', runId: null, seq: null, created: NOW - 30_000, item: 'b' });
+    const result = plan({ group: group(), pods: [young, old] });
+    expect(result.claim).toMatchObject({ id: 'adopted-u1', podName: 'orig-1', item: 'a', seq: 1, claimedBy: ME });
+    expect(result.actions).toEqual([{ kind: 'delete-rogue', pod: young }]);
+    expect(result.events.map((e) => e.reason)).toContain('PodAdopted');
+  });
+
+  it('never adopts a pod whose run is recorded already', () => {
+    const recorded = pod({ runId: 'r0', seq: null });
+    const result = plan({ group: group({ items: { a: { last_run: { id: 'r0', outcome: 'Failed', finishedAt: iso(NOW) } } } }), pods: [recorded] });
+    expect(result.claim).toBeUndefined();
+    expect(result.actions).toEqual([{ kind: 'delete-rogue', pod: recorded }]);
+  });
+
+  it.each([
+    ['before this operator\'s first claim', {}, true],
+    ['after this operator\'s first claim', { runSeq: 1 }, false],
+    ['when its UID is recorded', { items: { a: { last_run: { id: 'x', podUID: 'pod-uid', outcome: 'Succeeded' as const, finishedAt: iso(NOW - 5_000) } } } }, false],
+    ['when the item has a later result', { items: { a: { last_success: iso(NOW - 1_000) } } }, false],
+  ])('records a finished pod of the original %s: %s', (_when, status: OaatGroupStatus, recorded) => {
+    const result = plan({ group: group(status), pods: [pod({ phase: 'Succeeded', runId: null, seq: null })] });
+    expect(result.draft.status.items?.a?.last_run?.podUID === 'pod-uid' && result.draft.status.items.a.last_run.id !== 'x').toBe(recorded);
+  });
+
+  it('never records a finished pod with a claim number outside its claim', () => {
+    const result = plan({ group: group({ runSeq: 4 }), pods: [pod({ phase: 'Succeeded', seq: 3 })] });
+    expect(result.draft.status.items?.a?.last_run).toBeUndefined();
+  });
+});
+
+describe('planGroup: limits, validation, pruning', () => {
+  it('stops a run past its run timeout, and a pod Pending past the pending timeout', () => {
+    const running = pod({ startedAt: NOW - 120_000 });
+    const timedOut = plan({ group: group({ currentRun: claim() }, { runTimeout: '1m' }), pods: [running], run: knows() });
+    expect(timedOut.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'RunTimeout' })]);
+    const pending = { ...pod({ created: NOW - 2 * 3_600_000 }), status: { phase: 'Pending' } };
+    const stuck = plan({ group: group({ currentRun: claim() }), pods: [pending], run: knows() });
+    expect(stuck.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'PendingTimeout' })]);
+  });
+
+  it('closes runs but claims nothing while the spec is invalid or the OaatType missing, with a condition', () => {
+    const invalid = plan({ group: group({ currentRun: claim() }, { frequency: '1.5h' }), pods: [pod({ phase: 'Succeeded' })], run: knows() });
+    expect(invalid.draft.closed).toHaveLength(1);
+    expect(invalid.claim).toBeUndefined();
+    expect(invalid.draft.condition('Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    const noType = plan({ group: group(), type: undefined });
+    expect(noType.draft.condition('Ready')).toMatchObject({ reason: 'OaatTypeNotFound' });
+    expect(noType.claim).toBeUndefined();
+  });
+
+  it('prunes history of unlisted items at once, oldest first, when the map would outgrow its bound, and never while the item list is invalid', () => {
+    const items = Object.fromEntries(['old', 'older', 'a'].map((name, i) => [name, { last_success: iso(NOW - (i === 1 ? 9_000 : 5_000)) }]));
+    const result = plan({ group: group({ items }, { oaatItems: ['a'] }) }, { statusItemsLimit: 3 });
+    expect(Object.keys(result.draft.status.items ?? {}).sort()).toEqual(['a', 'old']);
+    const invalid = plan({ group: group({ items }, { oaatItems: ['a'], frequency: 'x' }) }, { statusItemsLimit: 3 });
+    expect(Object.keys(invalid.draft.status.items ?? {}).sort()).toEqual(['a', 'old', 'older']);
+  });
+
+  it('prunes history older than the retention only when the status is written anyway', () => {
+    const stale = { gone: { last_success: iso(NOW - 13 * 3_600_000) }, a: { last_success: iso(NOW - 1_000) }, b: { last_success: iso(NOW - 1_000) } };
+    const conditions = plan({ group: group() }).draft.status.conditions;
+    const nextEligibleAt = iso(NOW - 1_000 + 3_600_000 + 1);
+    const idle = plan({ group: group({ items: stale, conditions, observedGeneration: 1, nextEligibleAt }) });
+    expect(idle.draft.patch()).toBeUndefined();
+    expect(idle.draft.status.items?.gone).toBeDefined();
+    const writing = plan({ group: group({ items: stale }) });
+    expect(writing.draft.status.items?.gone).toBeUndefined();
+  });
+});
