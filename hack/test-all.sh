@@ -21,6 +21,9 @@ step "lint"; npm run --silent lint
 step "build"; npm run --silent build
 results=$(mktemp -d "${TMPDIR:-/tmp}/oaat-results.XXXXXX")
 step "unit tests"; npm run --silent test:unit -- --json --outputFile="$results/unit.json"
+step "deterministic simulation of the run protocol: 2000 episodes (make sim)"
+SEEDS=2000 npm run --silent sim >"$results/sim.txt" 2>&1 || { cat "$results/sim.txt"; echo "make test: the simulation found violations (replay one with make sim SEED=...)" >&2; exit 1; }
+tail -n 30 "$results/sim.txt"
 
 step "waiting for the control-plane binaries"
 if ! wait "$tools_pid"; then

@@ -41,6 +41,13 @@ export interface OperatorConfig {
   backoffBaseMs: number;
   backoffCapMs: number;
   leaderElection: LeaderElectionConfig;
+  /** The API client's timeout of one request (watches excluded); must be shorter than the create grace. */
+  requestTimeoutMs: number;
+  /**
+   * kube-apiserver's `--request-timeout` (60 s unless the cluster sets it): how long after it
+   * arrived a request the client gave up on can still take effect.
+   */
+  serverRequestTimeoutMs: number;
   /** Client-side limit of API requests (watches excluded): sustained rate and burst. */
   clientQps: number;
   clientBurst: number;
@@ -70,6 +77,8 @@ export const CONFIG_ENV = {
   leaseDuration: 'OAAT_LEASE_DURATION',
   renewDeadline: 'OAAT_RENEW_DEADLINE',
   retryPeriod: 'OAAT_RETRY_PERIOD',
+  requestTimeout: 'OAAT_REQUEST_TIMEOUT',
+  serverRequestTimeout: 'OAAT_SERVER_REQUEST_TIMEOUT',
   clientQps: 'OAAT_CLIENT_QPS',
   clientBurst: 'OAAT_CLIENT_BURST',
   httpAddress: 'OAAT_HTTP_ADDRESS',
@@ -123,6 +132,8 @@ export function loadConfig(env: Env): OperatorConfig {
       renewDeadlineMs: read.duration(CONFIG_ENV.renewDeadline, 10_000),
       retryPeriodMs: read.duration(CONFIG_ENV.retryPeriod, 2_000),
     },
+    requestTimeoutMs: read.duration(CONFIG_ENV.requestTimeout, 30_000),
+    serverRequestTimeoutMs: read.duration(CONFIG_ENV.serverRequestTimeout, 60_000),
     clientQps: read.integer(CONFIG_ENV.clientQps, 50, 1),
     clientBurst: read.integer(CONFIG_ENV.clientBurst, 100, 1),
     httpAddress: read.string(CONFIG_ENV.httpAddress, '0.0.0.0:8080'),
@@ -134,6 +145,12 @@ export function loadConfig(env: Env): OperatorConfig {
     throw new ConfigError(
       `leader election needs ${CONFIG_ENV.leaseDuration} > ${CONFIG_ENV.renewDeadline} > ${CONFIG_ENV.retryPeriod} ` +
         `(got ${le.leaseDurationMs} ms, ${le.renewDeadlineMs} ms, ${le.retryPeriodMs} ms)`,
+    );
+  }
+  if (config.requestTimeoutMs >= config.createGraceMs) {
+    throw new ConfigError(
+      `${CONFIG_ENV.requestTimeout} must be shorter than ${CONFIG_ENV.createGrace}: a run's pod is created only while a request sent then still ends within the grace ` +
+        `(got ${config.requestTimeoutMs} ms and ${config.createGraceMs} ms)`,
     );
   }
   if (config.backoffBaseMs > config.backoffCapMs) {

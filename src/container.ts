@@ -69,6 +69,7 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
         kubeConfig,
         fieldManager: FIELD_MANAGER,
         userAgent: FIELD_MANAGER,
+        requestTimeoutMs: config.requestTimeoutMs,
         rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }),
         registry: context.get<Registry>(TOKENS.Registry),
       }),

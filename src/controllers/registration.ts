@@ -22,7 +22,6 @@ import { Informer, type Cache, type EventSource } from '../runtime/informer.ts';
 import { requestOf } from '../runtime/reconciler.ts';
 import { systemClock, type Clock } from '../services/clock.ts';
 import { randomRng, type Rng } from '../services/rng.ts';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../runtime/client.ts';
 import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, groupTypeKey, POD_GROUP_INDEX, podGroupIndex, podIndexKeysOf } from '../services/ownership.ts';
 import { OaatGroupReconciler } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
@@ -86,7 +85,8 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
         requeueCapMs: config.requeueCapMs,
         retryFloorMs: config.retryFloorMs,
         createGraceMs: config.createGraceMs,
-        requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+        requestTimeoutMs: config.requestTimeoutMs,
+        serverRequestTimeoutMs: config.serverRequestTimeoutMs,
         stuckAfterMs: config.stuckAfterMs,
         staleItemRetentionMs: config.podRetentionMs,
         statusItemsLimit: config.statusItemsLimit,

@@ -26,11 +26,6 @@ import { containerProblems, renderPod } from './pod-templater.ts';
 import { randomIndex, type Rng } from './rng.ts';
 import { selectItem } from './selection-policy.ts';
 
-/**
- * kube-apiserver's request timeout (its `--request-timeout`, 60 s by default): a request
- * whose client gave up can still be executed up to this long after it arrived.
- */
-export const SERVER_REQUEST_TIMEOUT_MS = 60_000;
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
 /** Live reads of a run's pod that the cache does not show: the first after 1 s, doubling to the requeue cap. */
@@ -57,6 +52,11 @@ export interface PlannerSettings {
   createGraceMs: number;
   /** The API client's per-request timeout. */
   requestTimeoutMs: number;
+  /**
+   * kube-apiserver's request timeout (`--request-timeout`, 60 s by default): a request whose
+   * client gave up can still be executed up to this long after it arrived.
+   */
+  serverRequestTimeoutMs: number;
   /** A pod still there this long after its deletion was due is reported as stuck. */
   stuckAfterMs: number;
   /** History of items no longer listed is kept this long after their last activity. */
@@ -289,7 +289,7 @@ class Planner {
       // up to the server's request timeout after it was sent, and it was sent before the grace
       // ended; another process counts from when it first saw the claim, on its own clock.
       const from = create === undefined ? Math.max(claimedAt, knowledge?.firstSeenAt ?? this.now) : claimedAt;
-      const goneAfter = from + this.settings.createGraceMs + SERVER_REQUEST_TIMEOUT_MS + CLOCK_SKEW_MARGIN_MS;
+      const goneAfter = from + this.settings.createGraceMs + this.settings.serverRequestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
       if (this.now < goneAfter) {
         this.wake(goneAfter);
       } else {

@@ -29,6 +29,8 @@ export const FAST_ENV = [
   { name: 'OAAT_REQUEUE_CAP', value: '5s' },
   { name: 'OAAT_RETRY_FLOOR', value: '2s' },
   { name: 'OAAT_CREATE_GRACE', value: '10s' },
+  { name: 'OAAT_REQUEST_TIMEOUT', value: '5s' },
+  { name: 'OAAT_SERVER_REQUEST_TIMEOUT', value: '5s' },
   { name: 'OAAT_BACKOFF_CAP', value: '1s' },
 ];
 

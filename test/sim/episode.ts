@@ -407,7 +407,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     seed,
     mode,
     faults: [...faults],
-    violations: oracle.violations,
+    violations: [...oracle.violations, ...loop.misuse.slice(0, 1)],
     hash: loop.hash(),
     steps: loop.stepsRun,
     virtualMs: loop.now() - startedAt,

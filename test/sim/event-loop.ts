@@ -28,6 +28,29 @@ export interface Scheduled {
 /** An epoch (2026-01-01T00:00:00Z) so that timestamps look real in traces and statuses. */
 export const SIM_EPOCH = Date.UTC(2026, 0, 1);
 
+/**
+ * While an episode runs, the simulated code must take time and randomness from the loop: the
+ * process's clock, Math.random and real timers throw (setImmediate stays: the loop drains with it).
+ */
+function forbidRealTimeAndRandomness(misuse: string[]): () => void {
+  const saved = { random: Math.random, now: Date.now, setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval };
+  const forbidden = (what: string) => (): never => {
+    const message = `simulated code used ${what}: take time and randomness from the simulation instead`;
+    misuse.push(`${message}\n${new Error().stack ?? ''}`);
+    throw new Error(message);
+  };
+  Math.random = forbidden('Math.random');
+  Date.now = forbidden('Date.now');
+  globalThis.setTimeout = forbidden('setTimeout') as unknown as typeof setTimeout;
+  globalThis.setInterval = forbidden('setInterval');
+  return () => {
+    Math.random = saved.random;
+    Date.now = saved.now;
+    globalThis.setTimeout = saved.setTimeout;
+    globalThis.setInterval = saved.setInterval;
+  };
+}
+
 const drain = (): Promise<void> =>
   new Promise((resolve) => {
     setImmediate(resolve);
@@ -35,6 +58,8 @@ const drain = (): Promise<void> =>
 
 export class EventLoop {
   readonly rng: Rng;
+  /** Calls of the process's clock, Math.random or real timers made while the episode ran. */
+  readonly misuse: string[] = [];
   #now = SIM_EPOCH;
   #seq = 0;
   #steps: Step[] = [];
@@ -104,6 +129,15 @@ export class EventLoop {
    * `stop()` says so after a step. Checks run after every step (and its continuations).
    */
   async run(options: { until: number; maxSteps: number; afterStep?: () => void; stop?: () => boolean }): Promise<void> {
+    const restore = forbidRealTimeAndRandomness(this.misuse);
+    try {
+      await this.#run(options);
+    } finally {
+      restore();
+    }
+  }
+
+  async #run(options: { until: number; maxSteps: number; afterStep?: () => void; stop?: () => boolean }): Promise<void> {
     while (this.#steps.length > 0 && this.#stepsRun < options.maxSteps) {
       const step = this.#steps[0];
       if (step === undefined || step.at > options.until) break;

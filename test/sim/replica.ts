@@ -36,7 +36,7 @@ export interface NetworkFaults {
   lostResponse: number;
   /** The server answers 500 without doing anything. */
   transientError: number;
-  /** A pod create is held in flight for 30-59 s (past the client's timeout, within the server's). */
+  /** A pod create is held in flight past the client's timeout, within the server's. */
   heldCreate: number;
   /** The sending replica dies right after sending the request. */
   crashAfterSend: number;
@@ -46,8 +46,6 @@ export const NO_NETWORK_FAULTS: NetworkFaults = { lostResponse: 0, transientErro
 
 /** Requests counted per group (namespace/name) and verb, for rate bounds. */
 export type RequestLog = (replica: string, group: string, verb: string, at: number, status: number, before: KubernetesObject | undefined) => void;
-
-const REQUEST_TIMEOUT_MS = 30_000;
 
 class SimCache<T extends KubernetesObject> implements Cache<T>, EventSource<T> {
   readonly store = new Map<string, T>();
@@ -366,9 +364,10 @@ export class Replica {
         outcome();
       };
       const held = verb === 'create' && kind === 'Pod' && loop.chance(faults.heldCreate);
-      // kube-apiserver gives up on a request after its request timeout (60 s): a held request
-      // arrives (is executed) within that, possibly after the client gave up on it.
-      const arrival = held ? loop.uniform(30_000, 59_000) : loop.uniform(1, 30);
+      // kube-apiserver gives up on a request after its request timeout: a held request arrives
+      // (is executed) within that, possibly after the client gave up on it.
+      const { requestTimeoutMs, serverRequestTimeoutMs } = this.options.config;
+      const arrival = held ? loop.uniform(requestTimeoutMs, serverRequestTimeoutMs - 1_000) : loop.uniform(1, 30);
       const lost = verb !== 'get' && loop.chance(faults.lostResponse);
       const transient = loop.chance(faults.transientError);
       // The server executes whatever the sender's fate.
@@ -393,13 +392,13 @@ export class Replica {
         loop.note(`${label} -> ${String(status)}${lost ? ' (response lost)' : ''}${transient ? ' (transient)' : ''}`);
         if (lost) return;
         const back = loop.uniform(1, 30);
-        if (loop.now() + back - sentAt < REQUEST_TIMEOUT_MS) {
+        if (loop.now() + back - sentAt < requestTimeoutMs) {
           timeout.cancel();
           this.later(back, '', () => { settle(answer); });
         }
       });
-      const timeout = this.later(REQUEST_TIMEOUT_MS, '', () => {
-        settle(() => { reject(new ApiError(`${verb} ${name}: timed out after ${String(REQUEST_TIMEOUT_MS)} ms`, 0, 'Timeout')); });
+      const timeout = this.later(requestTimeoutMs, '', () => {
+        settle(() => { reject(new ApiError(`${verb} ${name}: timed out after ${String(requestTimeoutMs)} ms`, 0, 'Timeout')); });
       });
       if (loop.chance(faults.crashAfterSend)) this.later(0, `${label}: crash after send`, () => { this.crash(); });
     });

@@ -20,6 +20,10 @@ export const FAST_SETTINGS: Record<string, string> = {
   OAAT_REQUEUE_CAP: '5s',
   OAAT_RETRY_FLOOR: '2s',
   OAAT_CREATE_GRACE: '10s',
+  // A request to the local API server answers in milliseconds; these keep the create window
+  // (grace - request timeout) and a lost run's confirmation (grace + server timeout + 10 s) short.
+  OAAT_REQUEST_TIMEOUT: '5s',
+  OAAT_SERVER_REQUEST_TIMEOUT: '5s',
   OAAT_BACKOFF_CAP: '1s',
 };
 

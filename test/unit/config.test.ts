@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       workers: 4,
       requeueCapMs: 60_000,
       statusItemsLimit: 2000,
+      requestTimeoutMs: 30_000,
+      serverRequestTimeoutMs: 60_000,
       retryFloorMs: 60_000,
       createGraceMs: 60_000,
       stuckAfterMs: 300_000,
@@ -53,6 +55,8 @@ describe('loadConfig', () => {
       OAAT_REQUEUE_CAP: '2s',
       OAAT_RETRY_FLOOR: '500ms',
       OAAT_CREATE_GRACE: '3s',
+      OAAT_REQUEST_TIMEOUT: '1s',
+      OAAT_SERVER_REQUEST_TIMEOUT: '2s',
       OAAT_LEASE_DURATION: '3s',
       OAAT_RENEW_DEADLINE: '2s',
       OAAT_RETRY_PERIOD: '200ms',
@@ -61,8 +65,14 @@ describe('loadConfig', () => {
     expect(config.requeueCapMs).toBe(2_000);
     expect(config.retryFloorMs).toBe(500);
     expect(config.createGraceMs).toBe(3_000);
+    expect(config.requestTimeoutMs).toBe(1_000);
+    expect(config.serverRequestTimeoutMs).toBe(2_000);
     expect(config.backoffCapMs).toBe(1_000);
     expect(config.leaderElection).toMatchObject({ leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 });
+  });
+
+  it('refuses a request timeout that leaves no time to create a run\'s pod within the create grace', () => {
+    expect(() => loadConfig({ OAAT_CREATE_GRACE: '10s' })).toThrow('OAAT_REQUEST_TIMEOUT must be shorter than OAAT_CREATE_GRACE');
   });
 
   it('reads namespaces, workers, switches and choices', () => {

@@ -7,7 +7,6 @@ import {
   recordOf,
   refusalBackoffMs,
   REFUSAL_BACKOFF_BASE_MS,
-  SERVER_REQUEST_TIMEOUT_MS,
   type GroupPlan,
   type GroupSnapshot,
   type PlannerSettings,
@@ -24,6 +23,7 @@ const settings: PlannerSettings = {
   retryFloorMs: 60_000,
   createGraceMs: 60_000,
   requestTimeoutMs: 30_000,
+  serverRequestTimeoutMs: 60_000,
   stuckAfterMs: 300_000,
   staleItemRetentionMs: 12 * 3_600_000,
   statusItemsLimit: 2_000,
@@ -202,7 +202,7 @@ describe('planGroup: who may create, and when a run is gone', () => {
   });
 
   it('never sends again a create whose outcome is unknown: the run waits until a create cannot commit any more, then a live read decides', () => {
-    const goneAfter = claimedAt + settings.createGraceMs + SERVER_REQUEST_TIMEOUT_MS + CLOCK_SKEW_MARGIN_MS;
+    const goneAfter = claimedAt + settings.createGraceMs + settings.serverRequestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
     const early = plan({ group: group({ currentRun: claim() }), run: knows({ create: { state: 'unknown' } }), now: goneAfter - 1 });
     expect(early.actions).toEqual([]);
     expect(early.draft.closed).toHaveLength(0);
@@ -214,7 +214,7 @@ describe('planGroup: who may create, and when a run is gone', () => {
 
   it('times another process\'s claim from when this process first saw it, on its own clock', () => {
     const firstSeenAt = NOW - 5_000; // later than claimedAt: a restart, or a claimer clock behind ours
-    const goneAfter = firstSeenAt + settings.createGraceMs + SERVER_REQUEST_TIMEOUT_MS + CLOCK_SKEW_MARGIN_MS;
+    const goneAfter = firstSeenAt + settings.createGraceMs + settings.serverRequestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
     const result = plan({ group: group({ currentRun: claim({ claimedBy: 'host_other' }) }), run: knows({ firstSeenAt }), now: goneAfter - 1_000 });
     expect(result.draft.closed).toHaveLength(0);
     expect(result.requeueAfterMs).toBe(1_000);
@@ -330,7 +330,8 @@ describe('planGroup: limits, validation, pruning', () => {
     const running = pod({ startedAt: NOW - 120_000 });
     const timedOut = plan({ group: group({ currentRun: claim() }, { runTimeout: '1m' }), pods: [running], run: knows() });
     expect(timedOut.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'RunTimeout' })]);
-    const pending = { ...pod({ created: NOW - 2 * 3_600_000 }), status: { phase: 'Pending' } };
+    const pending = pod({ created: NOW - 2 * 3_600_000 });
+    pending.status = { phase: 'Pending' };
     const stuck = plan({ group: group({ currentRun: claim() }), pods: [pending], run: knows() });
     expect(stuck.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'PendingTimeout' })]);
   });
@@ -355,7 +356,7 @@ describe('planGroup: limits, validation, pruning', () => {
 
   it('prunes history older than the retention only when the status is written anyway', () => {
     const stale = { gone: { last_success: iso(NOW - 13 * 3_600_000) }, a: { last_success: iso(NOW - 1_000) }, b: { last_success: iso(NOW - 1_000) } };
-    const conditions = plan({ group: group() }).draft.status.conditions;
+    const conditions = plan({ group: group() }).draft.status.conditions ?? [];
     const nextEligibleAt = iso(NOW - 1_000 + 3_600_000 + 1);
     const idle = plan({ group: group({ items: stale, conditions, observedGeneration: 1, nextEligibleAt }) });
     expect(idle.draft.patch()).toBeUndefined();
