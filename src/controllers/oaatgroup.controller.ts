@@ -79,16 +79,7 @@ export class OaatGroupReconciler implements Reconciler {
   /** Whether a check holds (undefined), else after how long to look again; what it learns goes to memory. */
   private async check(group: OaatGroup, check: Check, now: number): Promise<number | undefined> {
     const namespace = group.metadata?.namespace ?? '';
-    if (check.kind === 'pod-gone') {
-      try {
-        this.deps.memory.polled(namespace, await this.deps.client.get<V1Pod>(PODS, namespace, check.name), now);
-        return check.retryAfterMs;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        this.deps.memory.gone(namespace, check.name, now);
-        return undefined;
-      }
-    }
+    if (check.kind === 'pod-gone') return (await this.readPod(namespace, check.name, now)) ? check.retryAfterMs : undefined;
     try {
       await this.deps.client.create(PODS, check.pod, { dryRun: true });
       return undefined;
@@ -97,6 +88,18 @@ export class OaatGroupReconciler implements Reconciler {
       if (isTransient(error) || isConflict(error) || /does not support dry run/i.test((error as Error).message)) return isTransient(error) ? 1_000 : undefined;
       this.deps.memory.probeRefused(`${namespace}/${group.metadata?.name ?? ''}`, (error as Error).message);
       return 1;
+    }
+  }
+
+  /** A live read of a run's pod; what it shows goes to memory. Returns whether the pod exists. */
+  private async readPod(namespace: string, name: string, now: number): Promise<boolean> {
+    try {
+      this.deps.memory.polled(namespace, await this.deps.client.get<V1Pod>(PODS, namespace, name), now);
+      return true;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      this.deps.memory.gone(namespace, name, now);
+      return false;
     }
   }
 
@@ -124,6 +127,7 @@ export class OaatGroupReconciler implements Reconciler {
   private async perform(group: OaatGroup, action: Action, log: Logger): Promise<number> {
     const { client, events, memory, clock, settings } = this.deps;
     const namespace = group.metadata?.namespace ?? '';
+    if (action.kind === 'read-pod') return (await this.readPod(namespace, action.name, clock.now())) ? settings.requeueCapMs : 1;
     const name = action.pod.metadata?.name ?? '';
     const uid = action.pod.metadata?.uid ?? '';
     try {

@@ -130,6 +130,8 @@ export type Action =
   | { readonly kind: 'delete-foreign'; readonly pod: V1Pod }
   /** Delete a live pod of this group that no claim covers, once a live read of the group confirms it is not claimed. */
   | { readonly kind: 'delete-rogue'; readonly pod: V1Pod }
+  /** Read the run's pod (absent from the cache) to learn whether it still exists and how it is. */
+  | { readonly kind: 'read-pod'; readonly name: string }
   /** Mark the run's pod with why it is stopped, then delete it. */
   | { readonly kind: 'stop'; readonly pod: V1Pod; readonly reason: 'RunTimeout' | 'PendingTimeout'; readonly message: string };
 
@@ -204,6 +206,8 @@ class Planner {
   private readonly blockers: V1Pod[] = [];
   private wakeAt: number;
   private stuck: { reason: string; message: string } | undefined;
+  /** The current run stays open and its pod is not in the cache. */
+  private runPodMissing = false;
   private claimed: CurrentRun | undefined;
 
   constructor(
@@ -260,15 +264,11 @@ class Planner {
       this.wake(knowledge.create.at + CACHE_CATCH_UP_MS);
     } else if (seen !== undefined) {
       // It was there, live, and the cache lost it: deleted, or hidden from the cache (its labels edited).
-      const polls = knowledge?.polls ?? 0;
-      if (knowledge?.gone !== true) this.checks.push({ kind: 'pod-gone', name: run.podName, retryAfterMs: this.pollDelay(polls) });
-      if (polls >= POLLS_BEFORE_STUCK) {
-        this.stuck ??= { reason: 'PodNotInCache', message: `pod ${run.podName} exists but the operator's pod cache does not show it (were its labels edited?); it is read again with backoff` };
-      }
-      this.close(recordOf(seen, this.now));
+      if (this.confirmGone(run, knowledge)) this.close(recordOf(seen, this.now));
     } else {
       this.neverSeen(run, knowledge);
     }
+    this.runPodMissing = cached === undefined && this.draft.currentRun !== undefined;
   }
 
   /** The run's pod was never seen by this process. */
@@ -292,8 +292,7 @@ class Planner {
       const goneAfter = from + this.settings.createGraceMs + this.settings.serverRequestTimeoutMs + CLOCK_SKEW_MARGIN_MS;
       if (this.now < goneAfter) {
         this.wake(goneAfter);
-      } else {
-        if (knowledge?.gone !== true) this.checks.push({ kind: 'pod-gone', name: run.podName, retryAfterMs: this.pollDelay(knowledge?.polls ?? 0) });
+      } else if (this.confirmGone(run, knowledge)) {
         this.close({ outcome: 'Lost', finishedAt: this.now, reason: 'PodNeverObserved' });
       }
     }
@@ -313,8 +312,25 @@ class Planner {
     this.actions.push({ kind: 'create', pod, runId: run.id, sendBy });
   }
 
-  private pollDelay(polls: number): number {
-    return Math.min(this.settings.requeueCapMs, POLL_BACKOFF_BASE_MS * 2 ** polls);
+  /**
+   * Whether the run's pod, absent from the cache, may be closed as gone in this plan: when a
+   * live read said so before, or — the first time — on the condition that a live read answers
+   * 404 now (a check). Once a read found it, it is read again with backoff (an action, so the
+   * rest of the status is still written) and the group reports Stuck after a few reads.
+   */
+  private confirmGone(run: CurrentRun, knowledge: RunKnowledge | undefined): boolean {
+    const polls = knowledge?.polls ?? 0;
+    if (knowledge?.gone === true) return true;
+    if (polls === 0) {
+      this.checks.push({ kind: 'pod-gone', name: run.podName, retryAfterMs: POLL_BACKOFF_BASE_MS });
+      return true;
+    }
+    this.actions.push({ kind: 'read-pod', name: run.podName });
+    this.wake(this.now + Math.min(this.settings.requeueCapMs, POLL_BACKOFF_BASE_MS * 2 ** polls));
+    if (polls >= POLLS_BEFORE_STUCK) {
+      this.stuck ??= { reason: 'PodNotInCache', message: `pod ${run.podName} exists but the operator's pod cache does not show it (were its labels edited?); it is read again with backoff` };
+    }
+    return false;
   }
 
   private close(record: RunRecord): void {
@@ -556,12 +572,20 @@ class Planner {
     draft.status.nextEligibleAt = null;
   }
 
+  /**
+   * Condition Stuck. A PodNotInCache report rests on one process's reads: another process
+   * (a second replica) that has not read the pod yet keeps it while the run's pod is still
+   * missing from its cache, so two replicas never flap the condition.
+   */
   private reportStuck(): void {
     const { draft, now } = this;
+    const current = draft.condition('Stuck');
     if (this.stuck !== undefined) {
       const { reason, message } = this.stuck;
       if (draft.setCondition({ type: 'Stuck', status: 'True', reason, message }, now)) this.events.push({ type: 'Warning', reason, message });
-    } else if (draft.condition('Stuck') !== undefined) {
+    } else if (current?.status === 'True' && current.reason === 'PodNotInCache' && this.runPodMissing) {
+      return;
+    } else if (current !== undefined) {
       draft.setCondition({ type: 'Stuck', status: 'False', reason: 'NotStuck', message: 'no pod is stuck' }, now);
     }
   }

@@ -18,6 +18,8 @@ export interface KubeletBehaviour {
   succeeds: number;
   /** Run time range (ms). */
   runMs: readonly [number, number];
+  /** How a deleted running pod stops: at once or after its whole grace period (`random`: either). */
+  termination?: 'random' | 'full-grace';
 }
 
 function controllerUid(pod: V1Pod): string | undefined {
@@ -86,7 +88,8 @@ export class Kubelet {
     const namespace = pod.metadata?.namespace ?? '';
     const live = pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
     const graceMs = (pod.metadata?.deletionGracePeriodSeconds ?? 30) * 1000;
-    const stopMs = !live ? 0 : loop.chance(0.5) ? loop.uniform(100, 2_000) : graceMs;
+    const quick = (): boolean => this.behaviour.termination !== 'full-grace' && loop.chance(0.5);
+    const stopMs = !live ? 0 : quick() ? loop.uniform(100, 2_000) : graceMs;
     loop.schedule(stopMs, live ? `kubelet: stop ${name}` : '', () => {
       if (live) this.finish(namespace, name, uid, 'Failed', 143, 'Error');
       loop.schedule(loop.uniform(50, 500), `kubelet: remove ${name}`, () => {

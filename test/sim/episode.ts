@@ -7,11 +7,11 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
-import { API_VERSION, type OaatGroup, type OaatType } from '../../src/api/v1/types.ts';
+import { API_VERSION, type OaatGroup, type OaatGroupSpec, type OaatType } from '../../src/api/v1/types.ts';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
 import { REFUSAL_BACKOFF_CAP_MS } from '../../src/services/group-planner.ts';
-import { SimApiServer, timestamp } from './api-server.ts';
-import { GarbageCollector, Kubelet } from './cluster.ts';
+import { SimApiServer, timestamp, type Kind } from './api-server.ts';
+import { GarbageCollector, Kubelet, type KubeletBehaviour } from './cluster.ts';
 import { EventLoop } from './event-loop.ts';
 import { Oracle, type ProtocolStep } from './oracle.ts';
 import { NO_NETWORK_FAULTS, Replica, type NetworkFaults } from './replica.ts';
@@ -51,6 +51,43 @@ export interface EpisodeOptions {
   maxSteps?: number;
   /** Trace lines kept for a report. */
   keepLines?: number;
+  /** Instead of random groups: these (namespace `sim`, OaatType `job`). */
+  workload?: readonly { name: string; items: readonly string[]; spec?: Partial<OaatGroupSpec> }[];
+  kubelet?: Partial<KubeletBehaviour>;
+  /** terminationGracePeriodSeconds of item pods (default 30, 600 with the long-grace fault). */
+  podGraceSeconds?: number;
+  /** Default: from the faults chosen. */
+  mode?: EpisodeResult['mode'];
+  /** Operator settings over the simulation's. */
+  config?: Partial<OperatorConfig>;
+  /** Scripted actions, given the episode's world once it is set up (scenarios). */
+  script?: (world: ScriptWorld) => void;
+  /** Default: the fault window and the quiet period. */
+  durationMs?: number;
+  /** Network faults over the chosen fault kinds' (until the quiet period). */
+  network?: Partial<NetworkFaults>;
+}
+
+/** What a scripted scenario acts on. */
+export interface ScriptWorld {
+  readonly loop: EventLoop;
+  readonly server: SimApiServer;
+  readonly namespace: string;
+  /** The replicas now (a restart replaces a crashed one in place). */
+  readonly replicas: readonly Replica[];
+  /** Runs `action` `atMs` after the start. */
+  at(atMs: number, label: string, action: () => void): void;
+  /** Every replica's watches (of `kinds`, default all) lag `lagMs` until `untilMs` after the start. */
+  lagWatches(untilMs: number, lagMs: number, kinds?: readonly Kind[]): void;
+}
+
+/** One request a replica made, as the server answered it. */
+export interface RequestRecord {
+  replica: string;
+  group: string;
+  verb: string;
+  at: number;
+  status: number;
 }
 
 export interface EpisodeResult {
@@ -64,6 +101,9 @@ export interface EpisodeResult {
   trace: string[];
   /** fault kind -> protocol steps reached in the episode. */
   coverage: Map<FaultKind, Set<ProtocolStep>>;
+  /** The API server at the end, and every request the replicas made (for scenarios). */
+  server: SimApiServer;
+  requests: RequestRecord[];
 }
 
 const FAULT_WINDOW_MS = 8 * 60_000;
@@ -85,7 +125,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
   const faults = new Set<FaultKind>(allowed.filter(() => loop.chance(chance)));
   if (faults.size === 0 && allowed.length > 0) faults.add(loop.pick(allowed));
   if (faults.has('two-replicas') && faults.has('lease-handover')) faults.delete(loop.chance(0.5) ? 'two-replicas' : 'lease-handover');
-  const mode: EpisodeResult['mode'] = faults.has('two-replicas') ? 'two-replicas' : faults.has('lease-handover') ? 'lease' : 'single';
+  const mode: EpisodeResult['mode'] = options.mode ?? (faults.has('two-replicas') ? 'two-replicas' : faults.has('lease-handover') ? 'lease' : 'single');
   const injected = new Map<FaultKind, number>();
   const inject = (kind: FaultKind, what: string): void => {
     if (!injected.has(kind)) injected.set(kind, loop.now());
@@ -95,7 +135,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
   const quietAt = FAULT_WINDOW_MS;
   // A pod deleted just before the quiet period may take its whole grace period to end.
   // and a group whose creates were refused may back off for up to the backoff cap.
-  const endAt = FAULT_WINDOW_MS + QUIET_MS + (faults.has('long-grace') ? 10 * 60_000 : 0) + (faults.has('refused-create') ? REFUSAL_BACKOFF_CAP_MS : 0);
+  const endAt = options.durationMs ?? FAULT_WINDOW_MS + QUIET_MS + (faults.has('long-grace') ? 10 * 60_000 : 0) + (faults.has('refused-create') ? REFUSAL_BACKOFF_CAP_MS : 0);
   const startedAt = loop.now();
   const at = (): number => loop.uniform(1_000, FAULT_WINDOW_MS - 1_000);
 
@@ -106,36 +146,39 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     neverStarts: 0.02,
     succeeds: 0.7,
     runMs: [5_000, 120_000],
+    ...options.kubelet,
   });
   new GarbageCollector(loop, server);
-  const config = simConfig();
+  const config = { ...simConfig(), ...options.config };
   const typeManifest = (grace: number): OaatType => ({
     apiVersion: API_VERSION,
     kind: 'OaatType',
     metadata: { name: 'job', namespace: NAMESPACE },
     spec: { type: 'pod', podspec: { container: { name: 'main', image: 'busybox', command: ['run', '%%oaat_item%%'] }, terminationGracePeriodSeconds: grace } },
   });
-  const grace = longGrace ? 600 : 30;
+  const grace = options.podGraceSeconds ?? (longGrace ? 600 : 30);
   server.create('OaatType', typeManifest(grace), 'user');
-  const groupCount = 1 + Math.floor(loop.rng.next() * 3);
   let itemSerial = 0;
-  const manifests = new Map<string, OaatGroup>();
-  for (let g = 0; g < groupCount; g++) {
-    const items = Array.from({ length: 1 + Math.floor(loop.rng.next() * 10) }, () => `item-${String(itemSerial++)}`);
-    const manifest: OaatGroup = {
-      apiVersion: API_VERSION,
-      kind: 'OaatGroup',
-      metadata: { name: `g${String(g)}`, namespace: NAMESPACE },
+  const workload =
+    options.workload ??
+    Array.from({ length: 1 + Math.floor(loop.rng.next() * 3) }, (_, g) => ({
+      name: `g${String(g)}`,
+      items: Array.from({ length: 1 + Math.floor(loop.rng.next() * 10) }, () => `item-${String(itemSerial++)}`),
       spec: {
-        oaatType: 'job',
-        oaatItems: items,
         frequency: loop.pick(['1m', '2m', '3m']),
         ...(loop.chance(0.3) && { failureCoolOff: '1m' }),
         ...(loop.chance(0.2) && { runTimeout: '1m' }),
-        pendingTimeout: '2m',
       },
+    }));
+  const manifests = new Map<string, OaatGroup>();
+  for (const { name, items, spec } of workload) {
+    const manifest: OaatGroup = {
+      apiVersion: API_VERSION,
+      kind: 'OaatGroup',
+      metadata: { name, namespace: NAMESPACE },
+      spec: { oaatType: 'job', oaatItems: [...items], frequency: '1m', pendingTimeout: '2m', ...spec },
     };
-    manifests.set(manifest.metadata?.name ?? '', manifest);
+    manifests.set(name, manifest);
     server.create('OaatGroup', manifest, 'user');
   }
 
@@ -178,8 +221,9 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     transientError: faults.has('transient-error') ? 0.05 : 0,
     heldCreate: faults.has('held-create') ? 0.25 : 0,
     crashAfterSend: faults.has('crash-after-send') ? 0.02 : 0,
+    ...options.network,
   };
-  const lagUntil = { at: 0 };
+  const lagUntil = { at: 0, ms: undefined as number | undefined, kinds: undefined as readonly Kind[] | undefined };
   const everyReplica = new Map<string, Replica>();
   const oracle = new Oracle(
     loop,
@@ -188,6 +232,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     (actor, uid) => everyReplica.get(actor)?.seenPods.has(uid) === true,
   );
   const replicas: Replica[] = [];
+  const requests: RequestRecord[] = [];
   let incarnations = 0;
   const spawn = (slot: string, active: boolean): Replica => {
     const replica = new Replica({
@@ -196,9 +241,11 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
       server,
       config,
       faults: () => (quiet ? NO_NETWORK_FAULTS : network),
-      watchLagMs: () => (loop.now() < lagUntil.at ? loop.uniform(2_000, 20_000) : loop.uniform(1, 40)),
+      watchLagMs: (kind) =>
+        loop.now() < lagUntil.at && (lagUntil.kinds?.includes(kind) ?? true) ? (lagUntil.ms ?? loop.uniform(2_000, 20_000)) : loop.uniform(1, 40),
       clockSkewMs: 0,
       requests: (replica, group, verb, time, status, before) => {
+        requests.push({ replica, group, verb, at: time - startedAt, status });
         oracle.request(replica, group, verb, time, status, before);
       },
       onCrash: (crashed) => {
@@ -374,6 +421,21 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     if (faults.has(kind)) inject(kind, 'network fault on');
   }
 
+  options.script?.({
+    loop,
+    server,
+    namespace: NAMESPACE,
+    replicas,
+    at: (atMs, label, action) => {
+      loop.schedule(atMs, label, action);
+    },
+    lagWatches: (untilMs, lagMs, kinds) => {
+      lagUntil.at = startedAt + untilMs;
+      lagUntil.ms = lagMs;
+      lagUntil.kinds = kinds;
+    },
+  });
+
   // --- quiet period: every replica up, no faults, groups runnable
   loop.schedule(quietAt, 'quiet: faults stop', () => {
     quiet = true;
@@ -413,5 +475,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     virtualMs: loop.now() - startedAt,
     trace: loop.recentTrace(),
     coverage,
+    server,
+    requests,
   };
 }

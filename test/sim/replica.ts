@@ -139,8 +139,8 @@ export interface ReplicaOptions {
   server: SimApiServer;
   config: OperatorConfig;
   faults: () => NetworkFaults;
-  /** Watch lag of this replica right now (ms). */
-  watchLagMs: () => number;
+  /** Watch lag of this replica right now (ms), for changes of `kind`. */
+  watchLagMs: (kind: Kind) => number;
   /** The replica's clock minus the server's (ms). */
   clockSkewMs: number;
   requests: RequestLog;
@@ -235,7 +235,7 @@ export class Replica {
   private deliver(change: Change): void {
     if (!this.alive) return;
     const { loop } = this.options;
-    const at = Math.max(this.lastDeliveryAt, loop.now() + this.options.watchLagMs());
+    const at = Math.max(this.lastDeliveryAt, loop.now() + this.options.watchLagMs(change.kind));
     this.lastDeliveryAt = at;
     this.later(at - loop.now(), '', () => {
       const cache = change.kind === 'OaatGroup' ? this.groups : change.kind === 'OaatType' ? this.types : this.pods;

@@ -143,11 +143,16 @@ describe('planGroup: closing the current run', () => {
     expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Deleted', podUID: 'pod-uid' });
   });
 
-  it('reads again with backoff while the pod exists but the cache does not show it, and reports Stuck after five reads', () => {
+  it('once a live read found the pod the cache does not show, reads it again with backoff (still writing the rest) and reports Stuck after five reads', () => {
     const third = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 3 }) });
-    expect(third.checks).toEqual([{ kind: 'pod-gone', name: 'g-a-r1', retryAfterMs: 8_000 }]);
+    expect(third.checks).toEqual([]);
+    expect(third.actions).toEqual([{ kind: 'read-pod', name: 'g-a-r1' }]);
+    expect(third.draft.closed).toHaveLength(0);
+    expect(third.requeueAfterMs).toBe(8_000);
     const fifth = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 5 }) });
     expect(fifth.draft.condition('Stuck')).toMatchObject({ status: 'True', reason: 'PodNotInCache' });
+    const ended = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod({ phase: 'Succeeded' }), polls: 6 }) });
+    expect(ended.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Succeeded', podUID: 'pod-uid' });
   });
 
   it('does not read a pod again that a live read found gone', () => {
@@ -171,7 +176,8 @@ describe('planGroup: who may create, and when a run is gone', () => {
   it('lets the claiming process create the pod once, with its claim number, before its deadline', () => {
     const result = plan({ group: group({ currentRun: claim(), runSeq: 4 }), run: knows({ create: { state: 'pending' } }) });
     expect(result.actions).toEqual([{ kind: 'create', pod: expect.anything() as unknown, runId: 'r1', sendBy }]);
-    const created = result.actions[0]?.pod;
+    const action = result.actions[0];
+    const created = action?.kind === 'create' ? action.pod : undefined;
     expect(created?.metadata?.annotations?.[ANNOTATIONS.runSeq]).toBe('4');
     expect(created?.metadata?.ownerReferences?.[0]).toMatchObject({ uid: GROUP_UID, controller: true });
     expect(result.draft.patch()).toBeDefined(); // conditions only: no close
@@ -363,5 +369,15 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(idle.draft.status.items?.gone).toBeDefined();
     const writing = plan({ group: group({ items: stale }) });
     expect(writing.draft.status.items?.gone).toBeUndefined();
+  });
+});
+
+describe('planGroup: two replicas agree', () => {
+  it('keeps another process\'s PodNotInCache report while the run\'s pod is still missing from the cache', () => {
+    const reported = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 5 }) }).draft.status;
+    const other = plan({ group: group({ ...reported }), run: knows({ lastSeen: pod(), polls: 1 }) });
+    expect(other.draft.condition('Stuck')).toMatchObject({ status: 'True', reason: 'PodNotInCache' });
+    const found = plan({ group: group({ ...reported }), pods: [pod()], run: knows() });
+    expect(found.draft.condition('Stuck')).toMatchObject({ status: 'False' });
   });
 });
