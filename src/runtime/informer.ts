@@ -10,8 +10,8 @@
  * - It never gives up. A watch that ends cleanly (server timeout) resumes from the last seen
  *   resourceVersion; 410 Gone (resourceVersion too old) leads to a fresh paginated LIST, whose
  *   differences to the cache are delivered as adds, updates and deletes (so a delete missed
- *   during an outage is still reported); any other failure retries the watch with exponential
- *   backoff and jitter. A watch that delivers nothing, not even a bookmark, for longer than the
+ *   during an outage is still reported); failures, relists and watches that end at once having
+ *   delivered nothing are retried with exponential backoff and jitter. A watch that delivers nothing, not even a bookmark, for longer than the
  *   inactivity limit is considered dead and restarted. An idle, healthy watch never relists.
  * - Handlers run synchronously in event order and must be quick (enqueue a key); an exception
  *   in a handler is logged and does not disturb the informer.
@@ -85,8 +85,13 @@ export interface InformerStats {
   watchFailures: number;
   /** Watches restarted because they were silent past the inactivity limit. */
   watchStalls: number;
+  /** Watches that ended at once having delivered nothing (then the reflector backs off). */
+  shortWatches: number;
   events: number;
 }
+
+/** A watch that ends sooner than this having delivered nothing counts as a failure (client-go: 1 s). */
+const SHORT_WATCH_MS = 1_000;
 
 /** Thrown inside a reflector when the server says the resourceVersion is too old. */
 class ResourceVersionTooOld extends Error {}
@@ -103,7 +108,7 @@ export function objectKey(object: KubernetesObject): string {
 }
 
 export class Informer<T extends KubernetesObject> implements Cache<T>, EventSource<T> {
-  readonly stats: InformerStats = { lists: 0, relists: 0, watchStarts: 0, watchFailures: 0, watchStalls: 0, events: 0 };
+  readonly stats: InformerStats = { lists: 0, relists: 0, watchStarts: 0, watchFailures: 0, watchStalls: 0, shortWatches: 0, events: 0 };
   private readonly store = new Map<string, T>();
   private readonly handlers: EventHandler<T>[] = [];
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
@@ -280,6 +285,13 @@ class Reflector<T extends KubernetesObject> {
     this.log = informer.options.logger.child({ informer: informer.kind, namespace: namespace ?? '*' });
   }
 
+  /**
+   * Lists, then watches, forever. Every way a watch can fail to make progress backs off
+   * (jittered, doubling from `backoffInitialMs` to `backoffMaxMs`, as client-go's reflector
+   * does): a failed list or watch, a 410 (the relist waits too), and a watch that ends within
+   * {@link SHORT_WATCH_MS} having delivered nothing (a proxy that answers and hangs up at once
+   * would otherwise cause a request storm). A watch that delivered anything resets the backoff.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const { backoffInitialMs = 800, backoffMaxMs = 30_000 } = this.informer.options;
     let resourceVersion: string | undefined;
@@ -288,26 +300,29 @@ class Reflector<T extends KubernetesObject> {
     const stopped = (): boolean => signal.aborted;
     while (!stopped()) {
       try {
-        if (resourceVersion === undefined) {
-          resourceVersion = await this.listAndReplace(signal);
-          backoff = backoffInitialMs;
-        }
+        resourceVersion ??= await this.listAndReplace(signal);
+        const started = Date.now();
         const outcome = await this.watch(resourceVersion, signal);
         resourceVersion = outcome.resourceVersion;
-        if (outcome.delivered) backoff = backoffInitialMs;
+        if (outcome.delivered || Date.now() - started >= SHORT_WATCH_MS) {
+          backoff = backoffInitialMs;
+          continue;
+        }
+        this.informer.stats.shortWatches++;
+        this.log.info('watch ended at once with nothing delivered; backing off', { retryInMs: backoff });
       } catch (error) {
         if (stopped()) break;
         if (error instanceof ResourceVersionTooOld || (error instanceof ApiError && error.status === 410)) {
-          this.log.info('resourceVersion too old: listing again', { resourceVersion });
+          this.log.info('resourceVersion too old: listing again', { resourceVersion, retryInMs: backoff });
           resourceVersion = undefined;
-          continue;
+        } else {
+          this.informer.stats.watchFailures++;
+          this.log.warn('list/watch failed; retrying', { ...errorMeta(error), retryInMs: backoff });
         }
-        this.informer.stats.watchFailures++;
-        const delay = backoff * (0.5 + Math.random() / 2);
-        this.log.warn('list/watch failed; retrying', { ...errorMeta(error), retryInMs: Math.round(delay) });
-        backoff = Math.min(backoff * 2, backoffMaxMs);
-        await sleep(delay, undefined, { signal }).catch(() => undefined);
       }
+      const delay = backoff * (0.5 + Math.random() / 2);
+      backoff = Math.min(backoff * 2, backoffMaxMs);
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
     }
   }
 

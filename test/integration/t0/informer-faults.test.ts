@@ -117,3 +117,48 @@ it('converges to a fresh LIST after a partition and a compaction, and reconciles
   expect(logger.at('info').some((line) => line.startsWith('resourceVersion too old'))).toBe(true);
   expect(proxy.events.some((event) => event.rule === 'partition')).toBe(true);
 });
+
+describe('backs off instead of storming the API server', () => {
+  async function start(): Promise<void> {
+    namespace = await cluster.createNamespace('storm');
+    const account = await cluster.serviceAccountWithRole(namespace, 'operator', [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    proxy = await FaultProxy.start(cluster.info, { seed: 9 });
+    informer = new Informer<KubernetesObject>({
+      client: new KubeClient({ kubeConfig: proxy.kubeConfig(account.token), requestTimeoutMs: 5_000 }),
+      type: SECRETS,
+      namespaces: [namespace],
+      logger: new TestLogger(),
+      backoffInitialMs: 100,
+      backoffMaxMs: 1_000,
+    });
+    controller = new Controller({ name: 'storm', reconciler: new Recorder(), primary: informer, logger: new TestLogger(), metrics: new PrometheusControllerMetrics(new Registry()).forController('storm', 1) });
+    informer.start();
+    await informer.waitForSync(30_000);
+  }
+
+  it('when every watch is answered and ended at once', async () => {
+    await start();
+    const before = informer.stats.watchStarts;
+    proxy.setRules([{ name: 'hang-up', match: { path: /\/secrets$/, watch: true }, action: { type: 'cut-watch', afterMs: 100, mode: 'end' } }]);
+    proxy.cutWatches();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const starts = informer.stats.watchStarts - before;
+    // 100, 200, 400, 800, 1000 ms (jittered down to half): at most about 10 in 3 s; without backoff, hundreds.
+    expect(starts).toBeGreaterThanOrEqual(3);
+    expect(starts).toBeLessThanOrEqual(12);
+    expect(informer.stats.shortWatches).toBeGreaterThanOrEqual(3);
+  });
+
+  it('when every watch answers 410 Gone', async () => {
+    await start();
+    const before = informer.stats.relists;
+    proxy.setRules([{ name: 'gone', match: { path: /\/secrets$/, watch: true }, action: { type: 'status', code: 410, message: 'too old resource version' } }]);
+    proxy.cutWatches();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const relists = informer.stats.relists - before;
+    expect(relists).toBeGreaterThanOrEqual(3);
+    expect(relists).toBeLessThanOrEqual(12);
+  });
+});
