@@ -162,7 +162,7 @@ export class OaatNamespace {
   /** Stops the operators and the checker; returns the checker's violations. */
   async close(): Promise<string[]> {
     await Promise.all(this.operators.map((operator) => operator.program.kill('SIGTERM')));
-    return this.checker?.stop() ?? [];
+    return (await this.checker?.stop()) ?? [];
   }
 }
 
