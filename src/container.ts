@@ -26,25 +26,57 @@ import { Manager } from './runtime/manager.ts';
 import { defaultControllerRateLimiter, TokenBucketRateLimiter } from './runtime/rate-limiter.ts';
 import { PrometheusWorkQueueMetrics } from './runtime/workqueue-metrics.ts';
 
+/**
+ * A key of the container that carries the type of what it names. Reads and bindings go through
+ * {@link resolve}, {@link resolveAll} and {@link provide}, which take the type from the key: reading
+ * a Logger as a KubeClient does not compile.
+ */
+export type Token<T> = symbol & { readonly [tokenType]?: T };
+declare const tokenType: unique symbol;
+
+export function token<T>(name: string): Token<T> {
+  return Symbol(name);
+}
+
+/** What a read needs: the container, or the context a factory receives. */
+interface Source {
+  get(key: symbol): unknown;
+  getAll(key: symbol, options: { optional: true }): unknown[];
+}
+
+export function resolve<T>(source: Source, key: Token<T>): T {
+  return source.get(key) as T;
+}
+
+/** Every binding of a multi-bound key (none is fine). */
+export function resolveAll<T>(source: Source, key: Token<T>): T[] {
+  return source.getAll(key, { optional: true }) as T[];
+}
+
+/** Starts a binding of `key`: what it is bound to must be a T. */
+export function provide<T>(container: Container, key: Token<T>) {
+  return container.bind<T>(key);
+}
+
 export const TOKENS = {
-  Config: Symbol('OperatorConfig'),
+  Config: token<OperatorConfig>('OperatorConfig'),
   /** This process's identity, new at every start: `<host>_<uuid>` (lease holder, claim owner). */
-  Incarnation: Symbol('Incarnation'),
-  KubeConfig: Symbol('KubeConfig'),
-  Logger: Symbol('Logger'),
-  Registry: Symbol('Registry'),
-  Client: Symbol('KubeClient'),
-  ControllerMetrics: Symbol('ControllerMetrics'),
-  QueueMetrics: Symbol('WorkQueueMetrics'),
-  EventRecorder: Symbol('EventRecorder'),
-  LeaderElector: Symbol('LeaderElector'),
-  ProbeServer: Symbol('ProbeServer'),
-  Manager: Symbol('Manager'),
+  Incarnation: token<string>('Incarnation'),
+  KubeConfig: token<KubeConfig>('KubeConfig'),
+  Logger: token<Logger>('Logger'),
+  Registry: token<Registry>('Registry'),
+  Client: token<KubeClient>('KubeClient'),
+  ControllerMetrics: token<PrometheusControllerMetrics>('ControllerMetrics'),
+  QueueMetrics: token<PrometheusWorkQueueMetrics>('WorkQueueMetrics'),
+  EventRecorder: token<EventRecorder>('EventRecorder'),
+  LeaderElector: token<LeaderElector>('LeaderElector'),
+  ProbeServer: token<ProbeServer>('ProbeServer'),
+  Manager: token<Manager>('Manager'),
   /** Every informer the manager starts (multi-binding). */
-  Informer: Symbol('Informer'),
+  Informer: token<Informer<KubernetesObject>>('Informer'),
   /** Every controller the manager runs (multi-binding). */
-  Controller: Symbol('Controller'),
-} as const;
+  Controller: token<Controller>('Controller'),
+};
 
 /** The identity under which this operator writes to the API. */
 export const FIELD_MANAGER = 'oaat-operator';
@@ -54,16 +86,16 @@ export type ControllerRegistration = (container: Container) => void;
 
 export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, register: ControllerRegistration): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind<OperatorConfig>(TOKENS.Config).toConstantValue(config);
-  container.bind<KubeConfig>(TOKENS.KubeConfig).toConstantValue(kubeConfig);
-  container.bind<string>(TOKENS.Incarnation).toConstantValue(`${hostname()}_${randomUUID()}`);
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(createLogger(config.logLevel, config.logFormat));
-  container.bind<Registry>(TOKENS.Registry).toDynamicValue(() => {
+  provide(container, TOKENS.Config).toConstantValue(config);
+  provide(container, TOKENS.KubeConfig).toConstantValue(kubeConfig);
+  provide(container, TOKENS.Incarnation).toConstantValue(`${hostname()}_${randomUUID()}`);
+  provide(container, TOKENS.Logger).toConstantValue(createLogger(config.logLevel, config.logFormat));
+  provide(container, TOKENS.Registry).toDynamicValue(() => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     return registry;
   });
-  container.bind<KubeClient>(TOKENS.Client).toDynamicValue(
+  provide(container, TOKENS.Client).toDynamicValue(
     (context) =>
       new KubeClient({
         kubeConfig,
@@ -71,49 +103,49 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
         userAgent: FIELD_MANAGER,
         requestTimeoutMs: config.requestTimeoutMs,
         rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }),
-        registry: context.get<Registry>(TOKENS.Registry),
+        registry: resolve(context, TOKENS.Registry),
       }),
   );
-  container.bind(TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(context.get(TOKENS.Registry)));
-  container.bind(TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(context.get(TOKENS.Registry)));
-  container.bind<EventRecorder>(TOKENS.EventRecorder).toDynamicValue(
+  provide(container, TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(resolve(context, TOKENS.Registry)));
+  provide(container, TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(resolve(context, TOKENS.Registry)));
+  provide(container, TOKENS.EventRecorder).toDynamicValue(
     (context) =>
-      new ApiEventRecorder({ client: context.get(TOKENS.Client), component: FIELD_MANAGER, logger: context.get(TOKENS.Logger) }),
+      new ApiEventRecorder({ client: resolve(context, TOKENS.Client), component: FIELD_MANAGER, logger: resolve(context, TOKENS.Logger) }),
   );
-  container.bind<LeaderElector>(TOKENS.LeaderElector).toDynamicValue(
+  provide(container, TOKENS.LeaderElector).toDynamicValue(
     (context) =>
       new LeaderElector({
         // Its own client: a renewal must not wait behind other requests or past the deadline.
         client: new KubeClient({ kubeConfig, fieldManager: FIELD_MANAGER, requestTimeoutMs: config.leaderElection.renewDeadlineMs / 2 }),
-        identity: context.get<string>(TOKENS.Incarnation),
+        identity: resolve(context, TOKENS.Incarnation),
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.name,
         leaseDurationMs: config.leaderElection.leaseDurationMs,
         renewDeadlineMs: config.leaderElection.renewDeadlineMs,
         retryPeriodMs: config.leaderElection.retryPeriodMs,
-        logger: context.get(TOKENS.Logger),
-        registry: context.get(TOKENS.Registry),
+        logger: resolve(context, TOKENS.Logger),
+        registry: resolve(context, TOKENS.Registry),
       }),
   );
-  container.bind<ProbeServer>(TOKENS.ProbeServer).toDynamicValue(
+  provide(container, TOKENS.ProbeServer).toDynamicValue(
     (context) =>
       new ProbeServer({
         address: config.httpAddress,
-        registry: context.get(TOKENS.Registry),
+        registry: resolve(context, TOKENS.Registry),
         readiness: informers(context).map((informer) => ({
           name: `${informer.kind} cache`,
           check: () => informer.isHealthy(),
         })),
       }),
   );
-  container.bind<Manager>(TOKENS.Manager).toDynamicValue(
+  provide(container, TOKENS.Manager).toDynamicValue(
     (context) =>
       new Manager({
         informers: informers(context),
-        controllers: context.getAll<Controller>(TOKENS.Controller, { optional: true }),
-        ...(config.leaderElection.enabled && { leaderElector: context.get<LeaderElector>(TOKENS.LeaderElector) }),
-        probes: context.get(TOKENS.ProbeServer),
-        logger: context.get(TOKENS.Logger),
+        controllers: resolveAll(context, TOKENS.Controller),
+        ...(config.leaderElection.enabled && { leaderElector: resolve(context, TOKENS.LeaderElector) }),
+        probes: resolve(context, TOKENS.ProbeServer),
+        logger: resolve(context, TOKENS.Logger),
       }),
   );
   register(container);
@@ -125,17 +157,17 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
  * the logger, and its reconcile and work-queue metrics.
  */
 export function controllerOptions(context: ResolutionContext, name: string) {
-  const config = context.get<OperatorConfig>(TOKENS.Config);
+  const config = resolve(context, TOKENS.Config);
   return {
     name,
     workers: config.workers,
     rateLimiter: defaultControllerRateLimiter<string>({ baseMs: config.backoffBaseMs, capMs: config.backoffCapMs }),
-    logger: context.get<Logger>(TOKENS.Logger),
-    metrics: context.get<PrometheusControllerMetrics>(TOKENS.ControllerMetrics).forController(name, config.workers),
-    queueMetrics: context.get<PrometheusWorkQueueMetrics>(TOKENS.QueueMetrics).forQueue(name),
+    logger: resolve(context, TOKENS.Logger),
+    metrics: resolve(context, TOKENS.ControllerMetrics).forController(name, config.workers),
+    queueMetrics: resolve(context, TOKENS.QueueMetrics).forQueue(name),
   };
 }
 
 function informers(context: ResolutionContext): Informer<KubernetesObject>[] {
-  return context.getAll<Informer<KubernetesObject>>(TOKENS.Informer, { optional: true });
+  return resolveAll(context, TOKENS.Informer);
 }

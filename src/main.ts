@@ -1,12 +1,12 @@
 /** The oaat-operator process: `node dist/main.js` (settings from OAAT_* environment variables). */
 import { checkInstalledCrds } from './controllers/crd-check.ts';
 import { registerOaatControllers } from './controllers/registration.ts';
-import { TOKENS } from './container.ts';
+import { resolve, TOKENS } from './container.ts';
 import { runOperator } from './operator.ts';
 
 process.exit(
   await runOperator(registerOaatControllers, async (container, logger) => {
-    const check = await checkInstalledCrds(container.get(TOKENS.Client));
+    const check = await checkInstalledCrds(resolve(container, TOKENS.Client));
     if (check.ok === 'unknown') logger.warn(check.reason);
     return check.ok === false ? check.problem : undefined;
   }),

@@ -7,9 +7,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Container } from 'inversify';
-import { buildContainer, TOKENS, type ControllerRegistration } from './container.ts';
+import { buildContainer, resolve, TOKENS, type ControllerRegistration } from './container.ts';
 import type { Logger } from './runtime/logger.ts';
-import type { Manager } from './runtime/manager.ts';
 
 /**
  * Checks the cluster before anything starts; returns a problem that must stop the operator,
@@ -29,13 +28,13 @@ export async function runOperator(register: ControllerRegistration, preflight?: 
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const container = buildContainer(config, kubeConfig, register);
-  const logger = container.get<Logger>(TOKENS.Logger);
+  const logger = resolve(container, TOKENS.Logger);
   const problem = await preflight?.(container, logger);
   if (problem !== undefined) {
     logger.error(`refusing to start: ${problem}`);
     return 3;
   }
-  const manager = container.get<Manager>(TOKENS.Manager);
+  const manager = resolve(container, TOKENS.Manager);
 
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -18,6 +18,7 @@ import type { ApiClient } from '../runtime/client.ts';
 import type { Cache } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
+import { lastResultAt } from '../services/group-status.ts';
 import { groupOfPod, isOurs, itemOfPod, POD_GROUP_INDEX, runSeqOf } from '../services/ownership.ts';
 import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
 import { removeKopfFinalizer } from './finalizers.ts';
@@ -57,8 +58,7 @@ export function runClosed(pod: V1Pod, group: OaatGroup): boolean {
   if (lastRun !== undefined && ((runId !== undefined && lastRun.id === runId) || lastRun.podUID === pod.metadata?.uid)) return true;
   const finishedAt = terminalPod(pod)?.finishedAt;
   if (finishedAt === undefined) return false;
-  const lastResult = Math.max(...[status?.last_success, status?.last_failure, lastRun?.finishedAt].map((t) => Date.parse(t ?? '') || 0));
-  return lastResult >= finishedAt;
+  return lastResultAt(status) >= finishedAt;
 }
 
 export class PodReconciler implements Reconciler {

@@ -14,7 +14,7 @@ import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { APP_LABEL_VALUE, LABELS } from '../api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../api/v1/types.ts';
 import type { OperatorConfig } from '../config.ts';
-import { controllerOptions, TOKENS } from '../container.ts';
+import { controllerOptions, provide, resolve, token, TOKENS } from '../container.ts';
 import type { ApiClient } from '../runtime/client.ts';
 import { Controller, type ControllerOptions } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -126,54 +126,54 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
   return { group, pod };
 }
 
-const GROUP_INFORMER = Symbol('OaatGroupInformer');
-const TYPE_INFORMER = Symbol('OaatTypeInformer');
-const POD_INFORMER = Symbol('PodInformer');
-const OAAT_CONTROLLERS = Symbol('OaatControllers');
+const GROUP_INFORMER = token<Informer<OaatGroup>>('OaatGroupInformer');
+const TYPE_INFORMER = token<Informer<OaatType>>('OaatTypeInformer');
+const POD_INFORMER = token<Informer<V1Pod>>('PodInformer');
+const OAAT_CONTROLLERS = token<OaatControllers>('OaatControllers');
 
 export function registerOaatControllers(container: Container): void {
-  const config = container.get<OperatorConfig>(TOKENS.Config);
-  container.bind(GROUP_INFORMER).toDynamicValue(
+  const config = resolve(container, TOKENS.Config);
+  provide(container, GROUP_INFORMER).toDynamicValue(
     (context) =>
       new Informer<OaatGroup>({
-        client: context.get(TOKENS.Client),
+        client: resolve(context, TOKENS.Client),
         type: OAATGROUPS,
         namespaces: config.namespaces,
-        logger: context.get(TOKENS.Logger),
+        logger: resolve(context, TOKENS.Logger),
         indexes: GROUP_INDEXES,
       }),
   );
-  container.bind(TYPE_INFORMER).toDynamicValue(
+  provide(container, TYPE_INFORMER).toDynamicValue(
     (context) =>
-      new Informer<OaatType>({ client: context.get(TOKENS.Client), type: OAATTYPES, namespaces: config.namespaces, logger: context.get(TOKENS.Logger) }),
+      new Informer<OaatType>({ client: resolve(context, TOKENS.Client), type: OAATTYPES, namespaces: config.namespaces, logger: resolve(context, TOKENS.Logger) }),
   );
-  container.bind(POD_INFORMER).toDynamicValue(
+  provide(container, POD_INFORMER).toDynamicValue(
     (context) =>
       new Informer<V1Pod>({
-        client: context.get(TOKENS.Client),
+        client: resolve(context, TOKENS.Client),
         type: PODS,
         namespaces: config.namespaces,
         labelSelector: POD_LABEL_SELECTOR,
-        logger: context.get(TOKENS.Logger),
+        logger: resolve(context, TOKENS.Logger),
         indexes: POD_INDEXES,
       }),
   );
-  for (const token of [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER]) container.bind(TOKENS.Informer).toService(token);
+  for (const informer of [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER]) provide(container, TOKENS.Informer).toService(informer);
 
-  container.bind<OaatControllers>(OAAT_CONTROLLERS).toDynamicValue((context) =>
+  provide(container, OAAT_CONTROLLERS).toDynamicValue((context) =>
     oaatControllers({
-      groups: context.get<Informer<OaatGroup>>(GROUP_INFORMER),
-      pods: context.get<Informer<V1Pod>>(POD_INFORMER),
-      types: context.get<Informer<OaatType>>(TYPE_INFORMER),
-      client: context.get(TOKENS.Client),
-      events: context.get(TOKENS.EventRecorder),
+      groups: resolve(context, GROUP_INFORMER),
+      pods: resolve(context, POD_INFORMER),
+      types: resolve(context, TYPE_INFORMER),
+      client: resolve(context, TOKENS.Client),
+      events: resolve(context, TOKENS.EventRecorder),
       clock: systemClock,
       rng: randomRng,
-      incarnation: context.get<string>(TOKENS.Incarnation),
+      incarnation: resolve(context, TOKENS.Incarnation),
       config,
       controllerOptions: (name) => controllerOptions(context, name),
     }),
   );
-  container.bind(TOKENS.Controller).toDynamicValue((context) => context.get<OaatControllers>(OAAT_CONTROLLERS).group);
-  container.bind(TOKENS.Controller).toDynamicValue((context) => context.get<OaatControllers>(OAAT_CONTROLLERS).pod);
+  provide(container, TOKENS.Controller).toDynamicValue((context) => resolve(context, OAAT_CONTROLLERS).group);
+  provide(container, TOKENS.Controller).toDynamicValue((context) => resolve(context, OAAT_CONTROLLERS).pod);
 }

@@ -37,7 +37,7 @@ export interface ControllerOptions<P extends KubernetesObject> {
   secondaries?: readonly SecondaryWatch<any>[];
   /** Concurrent reconciles; default 4. */
   workers?: number;
-  /** Backoff of failed requests; default client-go's (5 ms doubling to 1000 s, 10 qps overall). */
+  /** Backoff of failed requests; default defaultControllerRateLimiter()'s (5 ms doubling to 60 s, 10 qps overall). */
   rateLimiter?: RateLimiter<string>;
   logger: Logger;
   metrics: ControllerMetrics;

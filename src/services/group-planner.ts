@@ -19,7 +19,7 @@ import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
 import { validateGroupSpec, validateOaatType, type GroupSpecReport } from '../api/v1/validation.ts';
-import { failureCount, iso, StatusDraft, type RunRecord } from './group-status.ts';
+import { failureCount, iso, lastResultAt, StatusDraft, type RunRecord } from './group-status.ts';
 import { isOurs, itemOfPod, runIdOf, runSeqOf } from './ownership.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from './pod-outcome.ts';
 import { containerProblems, renderPod } from './pod-templater.ts';
@@ -257,7 +257,7 @@ class Planner {
     if (seen !== undefined && isTerminal(seen)) {
       this.close(recordOf(seen, this.now));
     } else if (cached !== undefined) {
-      this.enforceLimits(cached);
+      this.enforceLimits(cached, Date.parse(run.claimedAt));
       this.stuckTerminating(cached, 'PodStuckTerminating', 'no new item starts until it is gone');
     } else if (knowledge?.create?.state === 'created' && this.now < knowledge.create.at + CACHE_CATCH_UP_MS) {
       // Created, and the cache has not caught up yet.
@@ -355,13 +355,16 @@ class Planner {
 
   /**
    * Stops a live run pod past its limits: Pending longer than the pending timeout, or running
-   * longer than the run timeout. The run closes once its pod is terminal or gone.
+   * longer than the run timeout, by the operator's clock (a kubelet clock behind ours must not
+   * make a pod look older than its claim). The run closes once its pod is terminal or gone.
    */
-  private enforceLimits(pod: V1Pod): void {
+  private enforceLimits(pod: V1Pod, claimedAt: number): void {
     if (pod.metadata?.deletionTimestamp !== undefined) return;
     const spec = this.group.spec ?? {};
-    const created = epochMs(pod.metadata?.creationTimestamp) ?? this.now;
-    const started = startedAt(pod);
+    // Other clocks (the API server's, the kubelet's) are trusted only between the claim and now.
+    const bounded = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : Math.min(Math.max(ms, claimedAt), this.now));
+    const created = bounded(epochMs(pod.metadata?.creationTimestamp)) ?? this.now;
+    const started = bounded(startedAt(pod));
     const runLimit = runTimeoutMs(spec);
     const name = pod.metadata?.name ?? '';
     if (pod.status?.phase === 'Pending' || started === undefined) {
@@ -453,9 +456,7 @@ class Planner {
     const item = itemOfPod(pod);
     if (item === undefined || this.recorded(pod)) return;
     const record = recordOf(pod, this.now);
-    const status = this.draft.status.items?.[item];
-    const last = Math.max(Date.parse(status?.last_success ?? '') || 0, Date.parse(status?.last_failure ?? '') || 0);
-    if (record.finishedAt <= last) return;
+    if (record.finishedAt <= lastResultAt(this.draft.status.items?.[item])) return;
     this.draft.record(item, runIdOf(pod) ?? `unclaimed-${(pod.metadata?.uid ?? '').slice(0, 8)}`, record, this.rng, this.now);
   }
 
@@ -599,10 +600,11 @@ class Planner {
   private pruneItems(report: GroupSpecReport): void {
     const { draft, now } = this;
     if (report.errors.length > 0) return;
-    const listed = new Set([...report.items, draft.currentRun?.item]);
+    // A result recorded in this very write is kept, whatever its item: it must be seen once.
+    const listed = new Set([...report.items, draft.currentRun?.item, ...draft.closed.map((closed) => closed.run.item)]);
     const activity = (name: string): number => {
       const item = draft.status.items?.[name];
-      return Math.max(...[item?.last_success, item?.last_failure, item?.last_started, item?.last_run?.finishedAt].map((t) => Date.parse(t ?? '') || 0));
+      return Math.max(lastResultAt(item), Date.parse(item?.last_started ?? '') || 0);
     };
     const stale = Object.keys(draft.status.items ?? {}).filter((name) => !listed.has(name)).sort((a, b) => activity(a) - activity(b));
     if (stale.length === 0) return;

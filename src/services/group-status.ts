@@ -87,6 +87,11 @@ export function failureCount(item: ItemStatus | null | undefined): number {
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
+/** When the item's latest recorded result happened (epoch ms; 0 when it has none). */
+export function lastResultAt(item: ItemStatus | null | undefined): number {
+  return Math.max(...[item?.last_success, item?.last_failure, item?.last_run?.finishedAt].map((t) => Date.parse(t ?? '') || 0));
+}
+
 /** A run this draft closed, and how. */
 export interface ClosedRun {
   run: CurrentRun;

@@ -14,7 +14,7 @@
  * - `failure_count` rises by at most one per write;
  * - requests stay bounded: per process and group, at most {@link MAX_GETS_PER_MINUTE} reads a
  *   minute and at most {@link MAX_REFUSED_PER_5_MIN} refused creates (dry runs included) in
- *   five minutes.
+ *   five minutes per group object (a re-created group starts afresh).
  * At the end, after a quiet period without faults:
  * - every pod a replica created whose group still exists, and that is no longer live, was
  *   recorded exactly once — except pods a user hid from the operator by editing their labels,
@@ -118,7 +118,10 @@ export class Oracle {
       if (count > MAX_GETS_PER_MINUTE) this.violate(`rate: group ${group} read more than ${String(MAX_GETS_PER_MINUTE)} times in one minute`);
     }
     if ((verb === 'create' || verb === 'create-dry-run') && status >= 400 && status !== 409 && status < 500) {
-      const key = `${replica} ${group}@${String(Math.floor(at / 300_000))}`;
+      // Per group object: a group deleted and re-created starts afresh (its status is new).
+      const [namespace = '', name = ''] = group.split('/');
+      const uid = this.server.peek('OaatGroup', namespace, name)?.metadata?.uid ?? group;
+      const key = `${replica} ${uid}@${String(Math.floor(at / 300_000))}`;
       const count = (this.refused.get(key) ?? 0) + 1;
       this.refused.set(key, count);
       if (count > MAX_REFUSED_PER_5_MIN) this.violate(`rate: group ${group} had more than ${String(MAX_REFUSED_PER_5_MIN)} refused creates in five minutes`);

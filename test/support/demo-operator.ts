@@ -9,8 +9,7 @@
  */
 import type { Container } from 'inversify';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { OperatorConfig } from '../../src/config.ts';
-import { controllerOptions, TOKENS } from '../../src/container.ts';
+import { controllerOptions, provide, resolve, token, TOKENS } from '../../src/container.ts';
 import { runOperator } from '../../src/operator.ts';
 import type { KubeClient, ResourceType } from '../../src/runtime/client.ts';
 import { Controller } from '../../src/runtime/controller.ts';
@@ -19,7 +18,7 @@ import type { ReconcileContext, Reconciler, Request, Result } from '../../src/ru
 import { DEMO_LABEL, STAMP } from './demo-operator-labels.ts';
 
 const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-const DEMO_INFORMER = Symbol('DemoConfigMapInformer');
+const DEMO_INFORMER = token<Informer<KubernetesObject>>('DemoConfigMapInformer');
 
 class Stamper implements Reconciler {
   constructor(
@@ -41,23 +40,23 @@ class Stamper implements Reconciler {
 
 function registerDemo(identity: string) {
   return (container: Container): void => {
-    const config = container.get<OperatorConfig>(TOKENS.Config);
-    container.bind(DEMO_INFORMER).toDynamicValue(
+    const config = resolve(container, TOKENS.Config);
+    provide(container, DEMO_INFORMER).toDynamicValue(
       (context) =>
         new Informer<KubernetesObject>({
-          client: context.get(TOKENS.Client),
+          client: resolve(context, TOKENS.Client),
           type: CONFIGMAPS,
           namespaces: config.namespaces,
           labelSelector: `${DEMO_LABEL}=true`,
-          logger: context.get(TOKENS.Logger),
+          logger: resolve(context, TOKENS.Logger),
         }),
     );
-    container.bind(TOKENS.Informer).toService(DEMO_INFORMER);
-    container.bind(TOKENS.Controller).toDynamicValue((context) => {
-      const informer = context.get<Informer<KubernetesObject>>(DEMO_INFORMER);
+    provide(container, TOKENS.Informer).toService(DEMO_INFORMER);
+    provide(container, TOKENS.Controller).toDynamicValue((context) => {
+      const informer = resolve(context, DEMO_INFORMER);
       return new Controller({
         ...controllerOptions(context, 'demo'),
-        reconciler: new Stamper(informer, context.get(TOKENS.Client), identity),
+        reconciler: new Stamper(informer, resolve(context, TOKENS.Client), identity),
         primary: informer,
       });
     });

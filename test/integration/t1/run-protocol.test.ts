@@ -91,7 +91,7 @@ it('creates refused for every item (a pod quota of 0): the group backs off, says
   const refused = Number(/rest_client_requests_total\{code="403",method="POST"\} (\d+)/.exec(metrics)?.[1] ?? '0');
   expect(refused).toBeGreaterThanOrEqual(3);
   expect(refused).toBeLessThanOrEqual(5);
-  const burnt = Object.values((await ns().readGroup('refused')).status?.items ?? {}).filter((item) => item?.last_run?.outcome === 'CreateFailed');
+  const burnt = Object.values((await ns().readGroup('refused')).status?.items ?? {}).filter((item) => item.last_run?.outcome === 'CreateFailed');
   expect(burnt.length).toBeLessThanOrEqual(3);
   await ns().cluster.core.deleteNamespacedResourceQuota({ namespace: ns().name, name: 'no-pods' });
   await ns().runningPod('refused', 90_000);

@@ -49,7 +49,7 @@ it('a group deleted and re-created with the same name waits for its predecessor\
     );
     expect(fresh?.metadata?.ownerReferences?.[0]?.uid).toBe(second.metadata?.uid);
     const group = await ns().readGroup('again');
-    expect(Object.values(group.status?.items ?? {}).map((item) => item?.last_run?.podUID)).not.toContain(old?.metadata?.uid);
+    expect(Object.values(group.status?.items ?? {}).map((item) => item.last_run?.podUID)).not.toContain(old?.metadata?.uid);
     await ns().waitForGroup('again', (g) => g.status?.conditions?.find((c) => c.type === 'Stuck')?.status === 'False', 'Stuck cleared');
   } finally {
     await cluster.core.deleteNode({ name: node });

@@ -334,11 +334,11 @@ describe('planGroup: one pod per group', () => {
 describe('planGroup: limits, validation, pruning', () => {
   it('stops a run past its run timeout, and a pod Pending past the pending timeout', () => {
     const running = pod({ startedAt: NOW - 120_000 });
-    const timedOut = plan({ group: group({ currentRun: claim() }, { runTimeout: '1m' }), pods: [running], run: knows() });
+    const timedOut = plan({ group: group({ currentRun: claim({ claimedAt: iso(NOW - 130_000) }) }, { runTimeout: '1m' }), pods: [running], run: knows() });
     expect(timedOut.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'RunTimeout' })]);
     const pending = pod({ created: NOW - 2 * 3_600_000 });
     pending.status = { phase: 'Pending' };
-    const stuck = plan({ group: group({ currentRun: claim() }), pods: [pending], run: knows() });
+    const stuck = plan({ group: group({ currentRun: claim({ claimedAt: iso(NOW - 2 * 3_600_000) }) }), pods: [pending], run: knows() });
     expect(stuck.actions).toEqual([expect.objectContaining({ kind: 'stop', reason: 'PendingTimeout' })]);
   });
 
@@ -379,5 +379,21 @@ describe('planGroup: two replicas agree', () => {
     expect(other.draft.condition('Stuck')).toMatchObject({ status: 'True', reason: 'PodNotInCache' });
     const found = plan({ group: group({ ...reported }), pods: [pod()], run: knows() });
     expect(found.draft.condition('Stuck')).toMatchObject({ status: 'False' });
+  });
+});
+
+describe('planGroup: clocks', () => {
+  it('never stops a run early because the kubelet clock is behind ours: a run is no older than its claim', () => {
+    const behind = pod({ startedAt: NOW - 10 * 60_000 }); // kubelet ten minutes behind
+    const result = plan({ group: group({ currentRun: claim({ claimedAt: iso(NOW - 20_000) }) }, { runTimeout: '1m' }), pods: [behind], run: knows() });
+    expect(result.actions).toEqual([]);
+    expect(result.requeueAfterMs).toBe(40_000);
+  });
+
+  it('keeps a result recorded in the same write even when its item is no longer listed and the map is full', () => {
+    const items = Object.fromEntries(['x1', 'x2', 'b'].map((name) => [name, { last_success: iso(NOW - 9_000) }]));
+    const result = plan({ group: group({ currentRun: claim(), items }, { oaatItems: ['b'] }), pods: [pod({ phase: 'Succeeded' })], run: knows() }, { statusItemsLimit: 3 });
+    expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Succeeded' });
+    expect(Object.keys(result.draft.status.items ?? {}).sort()).toEqual(['a', 'b']);
   });
 });
