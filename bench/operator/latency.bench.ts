@@ -4,6 +4,8 @@
  * Measures, as a watcher of the API sees it:
  * - hand-over latency: from a pod turning Succeeded to the next pod of its group appearing;
  * - API writes per run, from kube-apiserver's audit log (status patches, pod creates, deletes);
+ * - writes while idle: the groups' frequency is then raised to 1h and, once the last runs have
+ *   closed, kube-apiserver's audit log must show no write at all for IDLE_SECONDS;
  * - the operator's resident memory at the end.
  *
  * Run: npm run bench:operator (GROUPS, ITEMS, RUNS_PER_GROUP override the defaults).
@@ -23,6 +25,13 @@ const GROUPS = Number(process.env.GROUPS ?? 50);
 const ITEMS = Number(process.env.ITEMS ?? 3);
 // One run per item: each hand-over then finds a never-run item eligible at once.
 const RUNS_PER_GROUP = Number(process.env.RUNS_PER_GROUP ?? ITEMS);
+const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
+
+interface AuditEvent {
+  verb: string;
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  user: { username: string };
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -106,7 +115,8 @@ try {
   const elapsed = (performance.now() - started) / 1000;
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${String(operator.pid)}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-  const audit = readFileSync(info.auditLog ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { verb: string; objectRef?: { resource?: string; subresource?: string; namespace?: string }; user: { username: string } });
+  const readAudit = (): AuditEvent[] => readFileSync(info.auditLog ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
+  const audit = readAudit();
   const operatorWrites = audit.filter(
     (e) => e.objectRef?.namespace === namespace && e.user.username === 'admin' && ['create', 'patch', 'update', 'delete'].includes(e.verb) && (e.objectRef.resource === 'pods' || e.objectRef.subresource === 'status'),
   );
@@ -116,6 +126,16 @@ try {
   const podCreates = operatorWrites.filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'create').length;
   const podDeletes = operatorWrites.filter((e) => e.objectRef?.resource === 'pods' && e.verb === 'delete').length;
 
+  // Idle: nothing is eligible for an hour; after the runs in flight closed, nothing may be written.
+  await cluster.apply(groups.map((group) => ({ ...group, spec: { ...group.spec, frequency: '1h' } })), namespace);
+  await sleep(10_000);
+  const idleFrom = readAudit().length;
+  await sleep(IDLE_SECONDS * 1000);
+  const idleWrites = readAudit()
+    .slice(idleFrom)
+    .filter((e) => e.objectRef?.namespace === namespace && ['create', 'patch', 'update', 'delete'].includes(e.verb))
+    .map((e) => `${e.verb} ${e.objectRef?.resource ?? ''}${e.objectRef?.subresource === undefined ? '' : `/${e.objectRef.subresource}`} ${e.objectRef?.name ?? ''}`);
+
   console.log(JSON.stringify({
     groups: GROUPS,
     itemsPerGroup: ITEMS,
@@ -124,6 +144,7 @@ try {
     handOverMs: { p50: Math.round(percentile(latencies, 0.5)), p90: Math.round(percentile(latencies, 0.9)), p99: Math.round(percentile(latencies, 0.99)), max: Math.round(Math.max(...latencies)), samples: latencies.length },
     writesPerRun: { statusPatches: Number((statusPatches / totalRuns).toFixed(2)), podCreates: Number((podCreates / totalRuns).toFixed(2)), podDeletes: Number((podDeletes / totalRuns).toFixed(2)) },
     operatorRssMiB: Math.round(rss),
+    idle: { seconds: IDLE_SECONDS, writes: idleWrites.length, ...(idleWrites.length > 0 && { examples: idleWrites.slice(0, 5) }) },
   }, null, 2));
 } finally {
   operator?.kill('SIGKILL');
