@@ -7,8 +7,8 @@
  * look again. No I/O: the reconciler performs the plan.
  *
  * The order is fixed: (1) the current run: close it when its pod is terminal or confirmed
- * gone, create its pod (only the claiming incarnation, once, before its deadline), or enforce
- * its limits; (2) one pod per group: foreign pods and rogues are deleted, a lone pod of the
+ * gone, create its pod (only the claiming incarnation, once, before its deadline: right after
+ * the claim is written, or on reading the claim back), or enforce its limits; (2) one pod per group: foreign pods and rogues are deleted, a lone pod of the
  * original is adopted, the original's finished pods are recorded — all of this even when the
  * spec or the OaatType is invalid; (3) validation; (4) pause; (5) the create backoff; (6)
  * selection and the claim, only while no other pod of the group is live (deleting included).
@@ -274,9 +274,10 @@ class Planner {
   /** The run's pod was never seen by this process. */
   private neverSeen(run: CurrentRun, knowledge: RunKnowledge | undefined): void {
     const claimedAt = Date.parse(run.claimedAt);
-    const create = knowledge?.create;
+    // What became of the create is known only to the process that claimed the run.
+    const create = run.claimedBy === this.settings.incarnation ? knowledge?.create : undefined;
     const sendBy = claimedAt + this.settings.createGraceMs - this.settings.requestTimeoutMs;
-    if (create?.state === 'pending' && run.claimedBy === this.settings.incarnation && this.now < sendBy) {
+    if (create?.state === 'pending' && this.now < sendBy) {
       this.createPod(run, sendBy);
     } else if (create?.state === 'pending' || create?.state === 'expired') {
       this.close({ outcome: 'Lost', finishedAt: this.now, reason: 'PodNotCreated' });
@@ -571,6 +572,10 @@ class Planner {
     }
     this.claimed = draft.claim({ id, item: selection.item, podName: name, claimedAt: iso(now), claimedBy: this.settings.incarnation });
     draft.status.nextEligibleAt = null;
+    // The claimer creates the pod as soon as the claim is written (actions follow a successful
+    // write only), rather than after reading its claim back: no watch round trip and work-queue
+    // wait eat into the create's window.
+    this.createPod(this.claimed, now + this.settings.createGraceMs - this.settings.requestTimeoutMs);
   }
 
   /**

@@ -195,7 +195,7 @@ describe('planGroup: who may create, and when a run is gone', () => {
   it('closes as Lost at once a run whose create was never sent before its deadline (no pod can exist)', () => {
     for (const create of [{ state: 'pending' }, { state: 'expired' }] as const) {
       const result = plan({ group: group({ currentRun: claim({ claimedAt: iso(NOW - 40_000) }) }), run: knows({ create }) });
-      expect(result.actions).toEqual([]);
+      expect(result.actions.filter((action) => action.kind === 'create' && action.runId === 'r1')).toEqual([]);
       expect(result.checks).toEqual([]);
       expect(result.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Lost', reason: 'PodNotCreated' });
     }
@@ -252,6 +252,14 @@ describe('planGroup: who may create, and when a run is gone', () => {
     const refused = plan({ group: group(status), probeRefusal: 'still over quota' });
     expect(refused.claim).toBeUndefined();
     expect(refused.draft.status.createBackoff).toEqual({ refusals: 4, message: 'still over quota', retryAt: iso(NOW + 60_000) });
+  });
+
+  it('creates the pod of its own new claim in the same reconcile, right after the claim is written', () => {
+    const result = plan({ group: group({ runSeq: 7 }) });
+    expect(result.claim).toMatchObject({ seq: 8, claimedBy: ME });
+    expect(result.actions).toEqual([{ kind: 'create', pod: expect.objectContaining({ kind: 'Pod' }) as unknown, runId: result.claim?.id, sendBy: NOW + 30_000 }]);
+    const action = result.actions[0];
+    expect(action?.kind === 'create' ? action.pod.metadata?.annotations?.[ANNOTATIONS.runSeq] : undefined).toBe('8');
   });
 
   it('resets the backoff when a created pod\'s run closes', () => {
