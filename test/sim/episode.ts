@@ -293,12 +293,16 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
       });
     }
   };
-  times(3, 'crash', () => {
-    const replica = anyReplica();
-    if (replica === undefined) return;
-    inject('crash', replica.incarnation);
-    replica.crash();
-  });
+  /** `kind` happens to a random replica (an active one, with a lease). */
+  const toAReplica = (kind: FaultKind, act: (replica: Replica) => void): void => {
+    times(3, kind, () => {
+      const replica = anyReplica();
+      if (replica === undefined) return;
+      inject(kind, replica.incarnation);
+      act(replica);
+    });
+  };
+  toAReplica('crash', (replica) => { replica.crash(); });
   times(3, 'lease-handover', () => {
     const leader = replicas.find((r) => r.active && r.alive);
     const standby = replicas.find((r) => !r.active && r.alive);
@@ -312,12 +316,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     inject('watch-lag', 'watches lag 2-20 s for 30 s');
     lagUntil.at = loop.now() + 30_000;
   });
-  times(3, 'relist', () => {
-    const replica = anyReplica();
-    if (replica === undefined) return;
-    inject('relist', replica.incarnation);
-    replica.relist();
-  });
+  toAReplica('relist', (replica) => { replica.relist(); });
   times(4, 'delete-pod', () => {
     const pods = livePods();
     if (pods.length === 0) return;
