@@ -238,6 +238,8 @@ export class Replica {
     const at = Math.max(this.lastDeliveryAt, loop.now() + this.options.watchLagMs(change.kind));
     this.lastDeliveryAt = at;
     this.later(at - loop.now(), '', () => {
+      // As a real informer: nothing before the first list (the watch starts from the list).
+      if (!this.synced) return;
       const cache = change.kind === 'OaatGroup' ? this.groups : change.kind === 'OaatType' ? this.types : this.pods;
       (cache as SimCache<KubernetesObject>).apply(change);
     });
