@@ -1,8 +1,9 @@
 /**
  * The start-up check of the installed CRDs. Helm installs CRDs once and never upgrades them,
  * and the Python original's CRDs have neither the `/status` subresource nor the status schema
- * this operator writes: running against them would fail on every status write. So the
- * operator refuses to start, with a message that says how to fix it.
+ * this operator writes: running against them would fail on every status write. A CRD of an
+ * older release of this operator lacks fields the run protocol depends on (the API server would
+ * silently drop them). So the operator refuses to start, with a message that says how to fix it.
  */
 import { isNotFound } from '../runtime/api-error.ts';
 import type { KubeClient, ResourceType } from '../runtime/client.ts';
@@ -21,11 +22,13 @@ interface Crd extends KubernetesObject {
 export type CrdCheck = { ok: true } | { ok: false; problem: string } | { ok: 'unknown'; reason: string };
 
 export async function checkInstalledCrds(client: KubeClient): Promise<CrdCheck> {
-  const expectations: [string, string | undefined][] = [
-    [`oaatgroups.${GROUP}`, 'currentRun'],
-    [`oaattypes.${GROUP}`, undefined],
+  // status.runSeq came with the run protocol v2 (claim numbers): on an older schema the API
+  // server would prune it, and with it every claim's number and owner.
+  const expectations: [string, string[]][] = [
+    [`oaatgroups.${GROUP}`, ['currentRun', 'runSeq', 'createBackoff']],
+    [`oaattypes.${GROUP}`, []],
   ];
-  for (const [name, statusField] of expectations) {
+  for (const [name, statusFields] of expectations) {
     let crd: Crd;
     try {
       crd = await client.get<Crd>(CRDS, '', name);
@@ -38,8 +41,9 @@ export async function checkInstalledCrds(client: KubeClient): Promise<CrdCheck> 
       return { ok: false, problem: `CRD ${name} has no /status subresource (it is the Python original's or an older one): ${FIX}` };
     }
     const status = version.schema?.openAPIV3Schema?.properties?.status?.properties ?? {};
-    if (statusField !== undefined && !(statusField in status)) {
-      return { ok: false, problem: `CRD ${name} lacks status.${statusField} in its schema (an older version): ${FIX}` };
+    const missing = statusFields.find((field) => !(field in status));
+    if (missing !== undefined) {
+      return { ok: false, problem: `CRD ${name} lacks status.${missing} in its schema (an older version): ${FIX}` };
     }
   }
   return { ok: true };

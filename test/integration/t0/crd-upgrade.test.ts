@@ -1,7 +1,7 @@
 /**
  * Upgrading from the Python original's CRDs, on a control plane of this test's own (the CRDs
  * are cluster-wide, so the shared one cannot be used): the operator refuses to start on the old
- * CRDs and says how to fix it; after the upgrade, a group stored under the old CRD with a value
+ * CRDs, and on the previous release's (no claim numbers), and says how to fix it; after the upgrade, a group stored under the old CRD with a value
  * the new schema rejects is reported on the object (condition and Event), not crashed on.
  */
 import { mkdtempSync } from 'node:fs';
@@ -51,6 +51,15 @@ it('refuses to run on the original CRDs, then reports a stored invalid spec afte
   expect(operator.messages().join('\n')).toContain(
     'refusing to start: CRD oaatgroups.kawaja.net has no /status subresource (it is the Python original\'s or an older one): install the CRDs of this release: kubectl apply --server-side --force-conflicts -f config/crd/',
   );
+
+  // A CRD of this operator's previous release (no claim numbers in the status schema) is refused too.
+  const [current] = loadManifests({ file: path.join(REPO_ROOT, 'config/crd/oaatgroups.kawaja.net.yaml') });
+  const previous = structuredClone(current) as { spec: { versions: { schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, unknown> } } } } }[] } };
+  for (const version of previous.spec.versions) delete version.schema.openAPIV3Schema.properties.status.properties.runSeq;
+  await cluster.installCrd(previous as never);
+  operator.start();
+  expect(await operator.program.exited()).toEqual({ code: 3, signal: null });
+  expect(operator.messages().join('\n')).toContain('refusing to start: CRD oaatgroups.kawaja.net lacks status.runSeq in its schema (an older version)');
 
   await installOaatCrds(cluster);
   operator.start();
