@@ -19,7 +19,7 @@ import type { Cache } from '../runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { lastResultAt } from '../services/group-status.ts';
-import { groupOfPod, isOurs, itemOfPod, POD_GROUP_INDEX, runSeqOf } from '../services/ownership.ts';
+import { groupOfPod, isOurs, itemOfPod, POD_GROUP_INDEX, podIndexKeysOf, runSeqOf } from '../services/ownership.ts';
 import { epochMs, isTerminal, terminalPod } from '../services/pod-outcome.ts';
 import { removeKopfFinalizer } from './finalizers.ts';
 import { PODS } from './resources.ts';
@@ -85,7 +85,7 @@ export class PodReconciler implements Reconciler {
     const finished = (p: V1Pod): number => terminalPod(p)?.finishedAt ?? epochMs(p.metadata?.creationTimestamp) ?? 0;
     const phase = pod.status?.phase;
     const siblings = this.deps.pods
-      .byIndex(POD_GROUP_INDEX, `uid:${group.metadata?.uid ?? ''}`)
+      .byIndex(POD_GROUP_INDEX, podIndexKeysOf(group)[0])
       .filter((p) => p.status?.phase === phase && p.metadata?.deletionTimestamp === undefined && runClosed(p, group))
       .sort((a, b) => finished(b) - finished(a));
     const limit = phase === 'Succeeded' ? limits.successful : limits.failed;

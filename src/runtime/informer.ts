@@ -11,8 +11,9 @@
  *   resourceVersion; 410 Gone (resourceVersion too old) leads to a fresh paginated LIST, whose
  *   differences to the cache are delivered as adds, updates and deletes (so a delete missed
  *   during an outage is still reported); failures, relists and watches that end at once having
- *   delivered nothing are retried with exponential backoff and jitter. A watch that delivers nothing, not even a bookmark, for longer than the
- *   inactivity limit is considered dead and restarted. An idle, healthy watch never relists.
+ *   delivered nothing are retried with exponential backoff and jitter. A watch that delivers
+ *   nothing, not even a bookmark, for longer than the inactivity limit is considered dead and
+ *   restarted. An idle, healthy watch never relists.
  * - Handlers run synchronously in event order and must be quick (enqueue a key); an exception
  *   in a handler is logged and does not disturb the informer.
  */

@@ -8,7 +8,7 @@
  * its controller ownerReference has the group's UID: a pod of a deleted group with the same
  * name, or one without a controller, is *foreign* and is never adopted or recorded.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS } from '../api/v1/keys.ts';
 import { labelValue } from '../api/v1/naming.ts';
 import type { OaatGroup } from '../api/v1/types.ts';
@@ -24,9 +24,14 @@ export interface GroupRef {
   readonly name: string;
 }
 
+/** The pod's controller ownerReference to an OaatGroup, if any. */
+function controllerRef(pod: V1Pod): V1OwnerReference | undefined {
+  return pod.metadata?.ownerReferences?.find((ref) => ref.controller === true && ref.kind === 'OaatGroup');
+}
+
 /** The UID in the pod's controller ownerReference to an OaatGroup, if any. */
 export function controllerUid(pod: V1Pod): string | undefined {
-  return pod.metadata?.ownerReferences?.find((ref) => ref.controller === true && ref.kind === 'OaatGroup')?.uid;
+  return controllerRef(pod)?.uid;
 }
 
 export function podGroupIndex(pod: V1Pod): string[] {
@@ -56,7 +61,7 @@ export function groupTypeKey(namespace: string, type: string): string {
 /** The group a pod change wakes: its controller owner, else its parent-name label. */
 export function groupOfPod(pod: V1Pod): GroupRef[] {
   const namespace = pod.metadata?.namespace ?? '';
-  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller === true && ref.kind === 'OaatGroup');
+  const owner = controllerRef(pod);
   if (owner) return [{ namespace, name: owner.name }];
   const parent = pod.metadata?.labels?.[LABELS.parentName];
   return parent === undefined ? [] : [{ namespace, name: parent }];
