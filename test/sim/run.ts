@@ -69,5 +69,5 @@ if (missing > 0 && seeds >= 2000) {
   console.log(`${String(missing)} coverage cell(s) never reached`);
   failed = true;
 }
-console.log(`\nsim: ${String(seeds - violated)} passed, ${String(violated)} failed`);
+console.log(`\nsim: ${String(seeds)} episodes, ${String(violated)} with violations`);
 process.exit(failed || violated > 0 ? 1 : 0);
