@@ -3,6 +3,7 @@
 #
 # Usage: hack/control-plane.sh start [--tier T0|T1|T2]
 #        hack/control-plane.sh stop | status
+#        hack/control-plane.sh restart-apiserver   (SIGKILL, then start again on the same port)
 #        hack/control-plane.sh run [--tier T] -- CMD [ARGS...]   (start, run CMD, always stop)
 #
 # Tiers: T0 = etcd + kube-apiserver; T1 = T0 + KWOK with one fake node (kwok-node-0);
@@ -21,7 +22,8 @@
 #   CP_STATE_DIR   state directory (default ${TMPDIR:-/tmp}/oaat-control-plane)
 #   CP_TIER        default tier (T2)
 #   CP_NODE_PODS   pod capacity of the fake node (110)
-#   CP_AUDIT=1     write a kube-apiserver audit log (Metadata level) to logs/audit.log
+#   CP_AUDIT=1     write a kube-apiserver audit log to logs/audit.log: request bodies for pod
+#                  creates and deletes and OaatGroup status writes, metadata for the rest
 #   CP_OWNER_PID   stop the control plane by itself once this process has gone (test runners
 #                  that may be interrupted or killed)
 #   CP_START_TIMEOUT seconds each component may take to become ready (120)
@@ -52,10 +54,10 @@ free_port() {
 start_time_of() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
 
 # launch NAME CMD...: runs CMD in a session of its own (so its process group can be signalled
-# as one), logs to logs/NAME.log, records "pid starttime" in NAME.pid.
+# as one), appends to logs/NAME.log, records "pid starttime" in NAME.pid.
 launch() {
   local name=$1; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid $(start_time_of "$pid")" >"$STATE/$name.pid"
 }
@@ -152,13 +154,26 @@ start_etcd() {
   wait_ready etcd "$START_TIMEOUT" curl -fsS --max-time 2 "http://127.0.0.1:$EP/health"
 }
 
+# start_apiserver [PORT]: a new port unless one is given (a restart keeps its clients' kubeconfig).
 start_apiserver() {
-  AP=$(free_port)
+  AP=${1:-$(free_port)}
   local extra=()
   # Without a default route kube-apiserver cannot pick an advertise address by itself.
   grep -qE '^\S+\s+00000000\s' /proc/net/route || extra+=(--advertise-address=127.0.0.1)
   if [[ ${CP_AUDIT:-0} == 1 ]]; then
-    printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n' >"$STATE/audit-policy.yaml"
+    cat >"$STATE/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  verbs: [create, delete, deletecollection]
+  resources: [{group: "", resources: [pods]}]
+- level: Request
+  verbs: [update, patch]
+  resources: [{group: kawaja.net, resources: [oaatgroups/status]}]
+- level: Metadata
+POLICY
     extra+=(--audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$LOGS/audit.log"
       --audit-log-format=json --audit-log-mode=blocking)
   fi
@@ -330,6 +345,21 @@ stop() {
   fi
 }
 
+# restart_apiserver: kills kube-apiserver (SIGKILL: no graceful shutdown, as a crashed or evicted
+# one) and starts it again on the same port with the same etcd, certificates and audit log.
+restart_apiserver() {
+  [[ -f $STATE/info.json ]] || die "no control plane in $STATE"
+  BIN=$(sed -n 's/.*"binDir": *"\([^"]*\)".*/\1/p' "$STATE/info.json")
+  CP_AUDIT=$([[ $(sed -n 's/.*"auditLog": *\(.*\),/\1/p' "$STATE/info.json") == null ]] && echo 0 || echo 1)
+  EP=$(cut -d' ' -f1 "$STATE/etcd.ports")
+  local port; port=$(ports_of kube-apiserver)
+  signal_group kube-apiserver KILL
+  wait_gone 10 kube-apiserver || die "kube-apiserver did not exit after SIGKILL"
+  local i; for ((i = 0; i < 100; i++)); do port_bound "$port" || break; sleep 0.1; done
+  start_apiserver "$port"
+  say "kube-apiserver restarted on port $port"
+}
+
 status() {
   if [[ ! -f $STATE/info.json ]]; then echo "down ($STATE)"; return 3; fi
   local c up=0
@@ -357,6 +387,7 @@ case $cmd in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  restart-apiserver) restart_apiserver ;;
   run)
     [[ $# -gt 0 ]] || die "run needs a command: hack/control-plane.sh run -- CMD"
     CP_OWNER_PID=${CP_OWNER_PID:-$$}   # even a SIGKILL of this script stops the plane
@@ -370,5 +401,5 @@ case $cmd in
     trap 'exit 143' TERM
     rc=0; wait "$child" || rc=$?
     exit "$rc" ;;
-  *) echo "usage: $0 start|stop|status [--tier T0|T1|T2] | run [--tier T] -- CMD" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|restart-apiserver [--tier T0|T1|T2] | run [--tier T] -- CMD" >&2; exit 2 ;;
 esac

@@ -53,7 +53,13 @@ export type FaultAction =
    */
   | { type: 'lose-response' }
   /** Forwards a watch and cuts its stream `afterMs` after forwarding it. Matches watches only. */
-  | { type: 'cut-watch'; afterMs: number; mode?: CutMode };
+  | { type: 'cut-watch'; afterMs: number; mode?: CutMode }
+  /**
+   * Holds the request (its body read in full) until {@link FaultProxy.releaseHeld}, which
+   * forwards it even if the client has gone meanwhile (a request already sent that reaches the
+   * server late), or {@link FaultProxy.dropHeld}, which never forwards it.
+   */
+  | { type: 'hold' };
 
 export interface RequestMatcher {
   /** HTTP method(s), upper case; any method when absent. */
@@ -175,6 +181,7 @@ export class FaultProxy {
   private readonly upstreamUrl: URL;
   private readonly random: () => number;
   private rules: RuleState[] = [];
+  private held: { exchange: Exchange; body: Promise<Buffer> }[] = [];
   private requestCount = 0;
   private forwardedCount = 0;
   private partitioned: PartitionMode | undefined;
@@ -243,6 +250,35 @@ export class FaultProxy {
   setRules(rules: readonly FaultRule[]): void {
     rules.forEach(validateRule);
     this.rules = rules.map((rule, index) => ({ rule, name: rule.name ?? `rule ${index}`, fired: 0 }));
+  }
+
+  /** How many requests are held now (see the `hold` action). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Forwards every held request and returns how many; a request whose client has gone is
+   * still forwarded and its response discarded.
+   */
+  releaseHeld(): number {
+    const released = this.held;
+    this.held = [];
+    for (const { exchange, body } of released) {
+      void body.then((bytes) => {
+        this.record(exchange, 'forward', { detail: 'released' });
+        this.forward(exchange, false, bytes);
+      });
+    }
+    return released.length;
+  }
+
+  /** Drops every held request (never forwarded; its client's connection is closed) and returns how many. */
+  dropHeld(): number {
+    const dropped = this.held;
+    this.held = [];
+    for (const { exchange } of dropped) this.closeClient(exchange, 'drop');
+    return dropped.length;
   }
 
   /** Cuts every watch stream being forwarded now and returns how many. */
@@ -363,6 +399,20 @@ export class FaultProxy {
       case 'lose-response':
         this.forward(exchange, true);
         return;
+      case 'hold': {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const body = new Promise<Buffer>((resolve) => {
+          req.once('end', () => {
+            resolve(Buffer.concat(chunks));
+          });
+          req.once('close', () => {
+            resolve(Buffer.concat(chunks));
+          });
+        });
+        this.held.push({ exchange, body });
+        return;
+      }
       case 'cut-watch':
         this.forward(exchange);
         sleep(action.afterMs, undefined, { signal: exchange.over.signal }).then(
@@ -388,9 +438,10 @@ export class FaultProxy {
 
   /**
    * Sends the request to kube-apiserver and streams the response back as it comes. With
-   * `loseResponse` the response is read and the client's connection closed instead.
+   * `loseResponse` the response is read and the client's connection closed instead. `body`
+   * is the request's body read before (a held request); otherwise it is streamed.
    */
-  private forward(exchange: Exchange, loseResponse = false): void {
+  private forward(exchange: Exchange, loseResponse = false, body?: Buffer): void {
     const { req, res } = exchange;
     this.forwardedCount += 1;
     const upstream = httpsRequest({
@@ -405,6 +456,10 @@ export class FaultProxy {
     exchange.upstream = upstream;
     upstream.on('response', (upstreamResponse) => {
       exchange.upstreamResponse = upstreamResponse;
+      if (res.destroyed) {
+        upstreamResponse.resume(); // a released request whose client has gone
+        return;
+      }
       if (loseResponse) {
         if (exchange.watch) {
           this.closeClient(exchange, 'drop');
@@ -432,7 +487,8 @@ export class FaultProxy {
       if (res.headersSent) this.closeClient(exchange, 'drop');
       else answerStatus(exchange, 502, `fault proxy: kube-apiserver failed: ${error.message}`);
     });
-    req.pipe(upstream);
+    if (body === undefined) req.pipe(upstream);
+    else upstream.end(body);
   }
 
   /** Cuts an exchange's response (once); see {@link CutMode}. */

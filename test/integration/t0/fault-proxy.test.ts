@@ -4,14 +4,16 @@
  * and watch streams faithfully, injects each fault as its rule says (and no more often than the
  * rule allows), decides the same way for the same seed, partitions and heals, and stops cleanly.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, Watch, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { apiStatus, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { FaultProxy, type FaultRule, type ProxyEvent } from '../../support/fault-proxy.ts';
-import { waitFor } from '../../support/wait.ts';
+import { waitFor, waitUntil } from '../../support/wait.ts';
 
 const CLIENT_ACCOUNT = 'proxied-client';
 
@@ -226,6 +228,45 @@ it('delay: the request is answered after the delay', async () => {
   expect(read.metadata?.name).toBe('slow');
   expect(actionsOf(proxy.events)).toEqual(['GET delay']);
   expect(proxy.forwarded).toBe(1);
+});
+
+it('hold: a held create reaches the server only when released, even after its client has gone', async () => {
+  proxy.setRules([{ match: { method: 'POST' }, action: { type: 'hold' } }]);
+  const waiting = outcome(proxied.createNamespacedConfigMap({ namespace, body: configMap('held-answered') }));
+  // A client that goes away (as a killed process does) while its create is held.
+  const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held-abandoned' }, data: { key: 'late' } });
+  const abandoned = httpsRequest(`${proxy.url}/api/v1/namespaces/${namespace}/configmaps`, {
+    method: 'POST',
+    ca: await readFile(path.join(cluster.info.pki, 'ca.crt')),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
+  abandoned.on('error', () => undefined);
+  abandoned.end(body);
+  await waitUntil(() => Promise.resolve(proxy.heldCount), (held) => held === 2, { what: 'both creates to be held', timeoutMs: 10_000 });
+  abandoned.destroy();
+  await sleep(200);
+  expect(proxy.forwarded).toBe(0);
+  await expect(outcome(direct.readNamespacedConfigMap({ namespace, name: 'held-abandoned' }))).resolves.toBe(404);
+
+  expect(proxy.releaseHeld()).toBe(2);
+  await expect(waiting).resolves.toBe('ok');
+  const late = await waitUntil(() => direct.readNamespacedConfigMap({ namespace, name: 'held-abandoned' }).catch(() => undefined), (stored) => stored !== undefined, {
+    what: 'the abandoned create to be applied once released',
+    timeoutMs: 10_000,
+  });
+  expect(late?.data).toEqual({ key: 'late' });
+  expect(proxy.heldCount).toBe(0);
+  expect(proxy.forwarded).toBe(2);
+});
+
+it('hold then dropHeld: the request is never forwarded and the client sees a connection error', async () => {
+  proxy.setRules([{ match: { method: 'POST' }, action: { type: 'hold' } }]);
+  const held = outcome(proxied.createNamespacedConfigMap({ namespace, body: configMap('never') }));
+  await waitUntil(() => Promise.resolve(proxy.heldCount), (count) => count === 1, { what: 'the create to be held', timeoutMs: 10_000 });
+  expect(proxy.dropHeld()).toBe(1);
+  await expect(held).resolves.toBe('network error');
+  expect(proxy.forwarded).toBe(0);
+  await expect(outcome(direct.readNamespacedConfigMap({ namespace, name: 'never' }))).resolves.toBe(404);
 });
 
 it('drop and reset: the client gets a connection error, and nothing is forwarded', async () => {
