@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build typecheck lint test test-unit test-integration sim tools run stop status clean
+.PHONY: help deps build typecheck lint test test-unit test-integration sim chaos tools run stop status clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,11 @@ test-unit: deps ## unit tests (pure code, no control plane)
 SEEDS ?= 2000
 sim: deps ## deterministic simulation of the run protocol: SEEDS=n episodes (default 2000), SEED=n replays one with its trace
 	SEEDS=$(SEEDS) SEED=$(SEED) FIRST=$(or $(FIRST),1) npm run --silent sim
+
+chaos: deps ## randomized faults against the built operator on a real control plane: EPISODES=n FIRST=n | SEED=n, PROFILE=short|production, RESUME=1
+	npm run --silent build
+	hack/tools.sh all >/dev/null
+	npm run --silent chaos
 
 tools: ## build the control-plane binaries into the cache (slow once, then instant)
 	hack/tools.sh all

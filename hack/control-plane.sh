@@ -26,6 +26,7 @@
 #                  creates and deletes and OaatGroup status writes, metadata for the rest
 #   CP_OWNER_PID   stop the control plane by itself once this process has gone (test runners
 #                  that may be interrupted or killed)
+#   CP_REQUEST_TIMEOUT kube-apiserver's --request-timeout (default 1m0s, the server's own)
 #   CP_START_TIMEOUT seconds each component may take to become ready (120)
 set -Eeuo pipefail
 
@@ -183,8 +184,10 @@ POLICY
     --client-ca-file="$PKI/ca.crt" --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=RBAC --allow-privileged=true \
-    --disable-admission-plugins=ServiceAccount --profiling=false --watch-cache-sizes=secrets#0
+    --disable-admission-plugins=ServiceAccount --profiling=false --watch-cache-sizes=secrets#0 \
+    --request-timeout="${CP_REQUEST_TIMEOUT:-1m0s}"
   echo "$AP" >"$STATE/kube-apiserver.ports"
+  echo "${CP_REQUEST_TIMEOUT:-1m0s}" >"$STATE/request-timeout"
   write_kubeconfig "$AP"
   wait_ready kube-apiserver "$START_TIMEOUT" api /readyz
   wait_ready kube-apiserver "$START_TIMEOUT" api /api/v1/namespaces/default
@@ -350,6 +353,7 @@ stop() {
 restart_apiserver() {
   [[ -f $STATE/info.json ]] || die "no control plane in $STATE"
   BIN=$(sed -n 's/.*"binDir": *"\([^"]*\)".*/\1/p' "$STATE/info.json")
+  CP_REQUEST_TIMEOUT=$(<"$STATE/request-timeout")
   CP_AUDIT=$([[ $(sed -n 's/.*"auditLog": *\(.*\),/\1/p' "$STATE/info.json") == null ]] && echo 0 || echo 1)
   EP=$(cut -d' ' -f1 "$STATE/etcd.ports")
   local port; port=$(ports_of kube-apiserver)

@@ -57,6 +57,10 @@ export interface StartOptions {
   /** The control plane stops by itself once this process is gone (an interrupted test run). */
   ownerPid?: number;
   audit?: boolean;
+  /** kube-apiserver's --request-timeout as a Go duration (default its own, 1m0s). */
+  requestTimeout?: string;
+  /** Pod capacity of the KWOK node (default 110). */
+  nodePods?: number;
 }
 
 /** Starts a control plane and returns its description; throws with the script's message. */
@@ -64,6 +68,8 @@ export function startControlPlane(options: StartOptions): ControlPlaneInfo {
   const env: NodeJS.ProcessEnv = { ...process.env, CP_STATE_DIR: options.stateDir, CP_TIER: options.tier };
   if (options.ownerPid !== undefined) env.CP_OWNER_PID = String(options.ownerPid);
   if (options.audit === true) env.CP_AUDIT = '1';
+  if (options.requestTimeout !== undefined) env.CP_REQUEST_TIMEOUT = options.requestTimeout;
+  if (options.nodePods !== undefined) env.CP_NODE_PODS = String(options.nodePods);
   const result = spawnSync('bash', [SCRIPT, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
     throw new Error(`hack/control-plane.sh start --tier ${options.tier} failed (exit ${String(result.status)}); its message is above`);

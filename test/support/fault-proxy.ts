@@ -89,10 +89,11 @@ export type PartitionMode = 'drop' | 'reset';
  * What happened to a request:
  * - on arrival, exactly one of `forward` (no rule fired) or the type of the fired rule's
  *   action (or `drop`/`reset` with rule `partition` while partitioned);
- * - later, possibly `cut` (its stream was cut; `detail` says by what) or `upstream-error`
- *   (kube-apiserver could not be reached or failed mid-response; `detail` has the error).
+ * - later, possibly `cut` (its stream was cut; `detail` says by what), `stall` (its stream was
+ *   held for `detail`) or `upstream-error` (kube-apiserver could not be reached or failed
+ *   mid-response; `detail` has the error).
  */
-export type ProxyAction = 'forward' | FaultAction['type'] | 'cut' | 'upstream-error';
+export type ProxyAction = 'forward' | FaultAction['type'] | 'cut' | 'stall' | 'upstream-error';
 
 export interface ProxyEvent {
   /** The request's number, from 1 in order of arrival. */
@@ -279,6 +280,23 @@ export class FaultProxy {
     this.held = [];
     for (const { exchange } of dropped) this.closeClient(exchange, 'drop');
     return dropped.length;
+  }
+
+  /**
+   * Stalls every watch stream being forwarded now for `ms`: the connection stays open but no
+   * event reaches the client until then (they arrive late, in order). Returns how many.
+   */
+  stallWatches(ms: number): number {
+    const open = [...this.exchanges].filter((exchange) => exchange.watch && exchange.upstreamResponse !== undefined && !exchange.over.signal.aborted);
+    for (const exchange of open) {
+      exchange.upstreamResponse?.pause();
+      this.record(exchange, 'stall', { detail: `${String(ms)} ms` });
+      sleep(ms, undefined, { signal: exchange.over.signal }).then(
+        () => exchange.upstreamResponse?.resume(),
+        () => undefined, // the watch ended meanwhile
+      );
+    }
+    return open.length;
   }
 
   /** Cuts every watch stream being forwarded now and returns how many. */

@@ -29,6 +29,8 @@ export const FAST_SETTINGS: Record<string, string> = {
 
 export interface GroupStatusView {
   currentRun?: { id: string; item: string; podName: string; claimedAt: string } | null;
+  /** Claims made so far (each claim adds one). */
+  runSeq?: number;
   conditions?: { type: string; status: string; reason: string; message: string }[];
   nextEligibleAt?: string | null;
   items?: Record<

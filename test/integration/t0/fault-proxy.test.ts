@@ -174,6 +174,25 @@ it('streams a watch as events happen, and cutWatches() ends it', async () => {
   expect(proxy.cutWatches()).toBe(0);
 });
 
+it('stallWatches() holds the events of open watches for a while; they arrive late, in order, on the same stream', async () => {
+  const watch = await ConfigMapWatch.start(proxy.kubeConfig(token));
+  await cluster.core.createNamespacedConfigMap({ namespace, body: configMap('before-stall') });
+  await watch.sees('ADDED before-stall');
+  expect(proxy.stallWatches(1500)).toBe(1);
+  const stalledAt = Date.now();
+  await cluster.core.createNamespacedConfigMap({ namespace, body: configMap('during-stall-1') });
+  await cluster.core.createNamespacedConfigMap({ namespace, body: configMap('during-stall-2') });
+  await sleep(500);
+  // The namespace's earlier config maps arrive first (a watch without a resourceVersion lists them).
+  const ours = (): string[] => watch.names.filter((name) => name.includes('stall'));
+  expect(ours()).toEqual(['ADDED before-stall']);
+  await watch.sees('ADDED during-stall-2');
+  expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(1400);
+  expect(ours()).toEqual(['ADDED before-stall', 'ADDED during-stall-1', 'ADDED during-stall-2']);
+  expect(watch.ended).toBeUndefined();
+  expect(proxy.events.filter((event) => event.action === 'stall')).toEqual([expect.objectContaining({ watch: true, detail: '1500 ms' })]);
+});
+
 it('cut-watch cuts watches only, after the given time', async () => {
   proxy.setRules([{ name: 'short watches', action: { type: 'cut-watch', afterMs: 300 } }]);
   await proxied.listNamespacedConfigMap({ namespace }); // not a watch: forwarded untouched
