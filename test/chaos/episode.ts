@@ -286,7 +286,9 @@ export class Episode {
   private async setUp(): Promise<void> {
     for (const namespace of this.namespaces) {
       await this.world.cluster.core.createNamespace({ body: { metadata: { name: namespace, labels: { 'chaos.oaat.test/seed': String(this.plan.seed) } } } });
-      this.checkers.set(namespace, await InvariantChecker.start(this.world.cluster.kubeConfig, namespace));
+      // Every run is closed before the checkers stop (the idle phase waits for it): a pod that
+      // ended is recorded by then, or lost.
+      this.checkers.set(namespace, await InvariantChecker.start(this.world.cluster.kubeConfig, { namespace, recordWithinMs: 2_000 }));
     }
     for (const [key, type] of this.types) await this.world.cluster.objects.create(this.typeManifest(key.split('/')[0] ?? '', type));
     for (const group of this.groups.values()) await this.world.cluster.objects.create(this.groupManifest(group.namespace, group.spec));

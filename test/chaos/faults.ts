@@ -55,8 +55,10 @@ export const FAULTS: Record<FaultKind, FaultAction> = {
     const replica = episode.replicas[index];
     await episode.kill(index);
     await sleep(fault.durationMs);
-    if (fault.release === true) replica?.proxy.releaseHeld();
-    else replica?.proxy.dropHeld();
+    for (const each of episode.replicas) {
+      if (fault.release === true) each.proxy.releaseHeld();
+      else each.proxy.dropHeld();
+    }
     await episode.restart(index);
     return `held a create of ${replica?.name ?? '?'}, killed it, ${fault.release === true ? 'released' : 'dropped'} the create`;
   },

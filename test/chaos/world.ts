@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Pod } from '@kubernetes/client-node';
 import { seededRng, type Rng } from '../../src/services/rng.ts';
 import { ChildProgram } from '../support/child-program.ts';
-import { loadManifests, TEST_FIELD_MANAGER, TestCluster } from '../support/cluster.ts';
+import { apiStatus, loadManifests, TEST_FIELD_MANAGER, TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane, type ControlPlaneInfo } from '../support/control-plane.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { installOaatCrds } from '../support/oaat.ts';
@@ -235,10 +235,18 @@ export class PodDriver {
     for (const timer of this.timers) clearTimeout(timer);
   }
 
+  /**
+   * Runs `action` after `ms`, and again every half second while it fails for a reason other
+   * than the pod being gone or changed (404, 409, 422): a fate must reach its pod through
+   * kube-apiserver restarts, or the pod would run for ever.
+   */
   private later(ms: number, action: () => Promise<unknown>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void action().catch(() => undefined);
+      void action().catch((error: unknown) => {
+        const status = apiStatus(error);
+        if (!this.stopped && status !== 404 && status !== 409 && status !== 422) this.later(500, action);
+      });
     }, ms);
     this.timers.add(timer);
   }
@@ -274,9 +282,7 @@ export class PodDriver {
       [SIM.terminateAfter]: `${String(fate.terminateMs)}ms`,
       ...(fate.exitCode !== 0 && { [SIM.exitCode]: String(fate.exitCode) }),
     };
-    void this.world.cluster.core
-      .patchNamespacedPod({ name, namespace, body: { metadata: { annotations } }, fieldManager: TEST_FIELD_MANAGER }, MERGE_PATCH)
-      .catch(() => undefined);
+    this.later(0, () => this.world.cluster.core.patchNamespacedPod({ name, namespace, body: { metadata: { annotations } }, fieldManager: TEST_FIELD_MANAGER }, MERGE_PATCH));
   }
 
   /** The harness node's kubelet, for one pod event. */
@@ -312,19 +318,19 @@ export class PodDriver {
       if (!once('delete')) return;
       const grace = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
       this.later(Math.min(fate.terminateMs, grace), async () => {
-        if (phase !== 'Succeeded' && phase !== 'Failed') await writeStatus(terminated(143)).catch(() => undefined);
+        if (phase !== 'Succeeded' && phase !== 'Failed') await writeStatus(terminated(143));
         await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { preconditions: { uid } } });
       });
       return;
     }
     if (phase === 'Pending' && once('run')) {
       const now = clock();
-      void writeStatus({
+      this.later(0, () => writeStatus({
         phase: 'Running',
         startTime: now,
         conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
         containerStatuses: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
-      }).catch(() => undefined);
+      }));
       this.later(fate.runMs, () => writeStatus(terminated(fate.exitCode)));
     }
   }
