@@ -6,6 +6,12 @@ set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=$PWD/node_modules/.bin:$PATH
 
+# The CI slice of chaos: between them, every process fault (a create held while its sender is
+# killed, leader and standby kills, lease theft and renewal failure, kube-apiserver restart, etcd
+# stalls), lost responses, cut watches, a partition, group re-creation, pod deletion, a renamed
+# running item and a deleted OaatType (npm run chaos:plans lists what a seed does).
+CHAOS_CI_SEEDS=4,22,33,24,35
+
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 started=$SECONDS
 
@@ -41,6 +47,10 @@ step "chart checks: helm lint/template, values schema, generated manifests"
 npm run --silent test:chart -- --json --outputFile="$results/chart.json"
 step "e2e-local: chart + operator on a local T2 control plane"
 hack/e2e-local.sh --json --outputFile="$results/e2e.json"
+# Five fixed seeds of the short chaos profile (a full run is `make chaos`, see docs/reliability.md):
+# the built operator under faults on its own T2 control plane; liveness bounds x3 for slow machines.
+step "chaos: 5 fixed-seed episodes against the built operator (make chaos SEEDS=$CHAOS_CI_SEEDS)"
+SEEDS=$CHAOS_CI_SEEDS LIVENESS_FACTOR=3 RESULTS="$results/chaos.jsonl" ARTIFACTS="${TMPDIR:-/tmp}/oaat-chaos-artifacts" npm run --silent chaos
 step "all checks passed in $((SECONDS - started)) s"
 # One closing line for every test runner together.
 node -e '

@@ -18,7 +18,7 @@ import { AuditLog, peakRate, podCreates, protocolWrites } from './audit.ts';
 import { FAULTS } from './faults.ts';
 import { describeFaults, type EpisodePlan, type GroupPlan, type OaatTypePlan } from './plan.ts';
 import { confirmationMs, type Profile } from './profiles.ts';
-import { ChaosCluster, HARNESS_NODE, hashOf, OPERATOR_USER, PodDriver, Replica } from './world.ts';
+import { ChaosCluster, HARNESS_NODE, hashOf, OPERATOR_USER, PodDriver, Replica, type UnaskedExit } from './world.ts';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -104,13 +104,25 @@ export class Episode {
   // --- the operator's processes -------------------------------------------------------------
 
   async kill(index: number): Promise<void> {
-    await this.replicas[index]?.program.kill('SIGKILL');
+    await this.replicas[index]?.kill();
   }
 
   async restart(index: number): Promise<void> {
-    const replica = this.replicas[index];
-    if (replica !== undefined && !replica.program.isRunning) replica.program.start();
+    this.replicas[index]?.ensureRunning();
     await Promise.resolve();
+  }
+
+  /**
+   * A replica exited without being asked to. After losing its lease it must (and is started
+   * again, as its Deployment would); any other exit is a crash.
+   */
+  private onUnaskedExit(replica: Replica, exit: UnaskedExit): void {
+    const how = `code ${String(exit.code)}${exit.signal === null ? '' : `, signal ${exit.signal}`}`;
+    if (exit.code === 1 && exit.lastLines.some((line) => line.includes('lost leadership'))) {
+      this.note(`${replica.name} exited after losing its lease (${how}); restarted`);
+      return;
+    }
+    this.violations.push(`crash: ${replica.name} exited by itself (${how}); its last lines:\n    ${exit.lastLines.join('\n    ')}`);
   }
 
   /** The replica holding the Lease (0 when none or not known). */
@@ -295,7 +307,11 @@ export class Episode {
     await this.driver.start();
     for (let i = 0; i < this.plan.replicas; i++) {
       const name = `seed-${String(this.plan.seed)}-replica-${String(i)}`;
-      this.replicas.push(await Replica.start(this.world, name, this.env, path.join(this.world.stateDir, `${name}.kubeconfig`)));
+      this.replicas.push(
+        await Replica.start(this.world, name, this.env, path.join(this.world.stateDir, `${name}.kubeconfig`), (replica, exit) => {
+          this.onUnaskedExit(replica, exit);
+        }),
+      );
     }
   }
 

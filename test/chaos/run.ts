@@ -11,6 +11,7 @@
  *   RESUME=1                  skip the seeds already in RESULTS and go on
  *   LIVENESS_FACTOR=x         liveness bounds ×x (default 1; CI uses 3)
  *   ARTIFACTS=dir             where violated episodes keep plan, audit slice and logs (.chaos/artifacts)
+ *   OPERATOR_MAIN=file        run this build of the operator instead of dist/main.js
  * Exits 1 when any episode found a violation, printing its seed and fault schedule.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { REPO_ROOT } from '../support/control-plane.ts';
 import { Episode, type EpisodeResult } from './episode.ts';
 import { planEpisode } from './plan.ts';
 import { PROFILES, type ProfileName } from './profiles.ts';
-import { ChaosCluster } from './world.ts';
+import { ChaosCluster, OPERATOR_MAIN } from './world.ts';
 
 /** An environment setting; empty counts as unset (make passes empty variables). */
 const setting = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
@@ -43,7 +44,7 @@ const done = new Set<number>();
 if (setting('RESUME') === '1' && existsSync(results)) {
   for (const line of readFileSync(results, 'utf8').split('\n')) if (line !== '') done.add((JSON.parse(line) as EpisodeResult).seed);
 }
-if (!existsSync(path.join(REPO_ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run npm run build first (make chaos does)');
+if (!existsSync(OPERATOR_MAIN)) throw new Error(`${OPERATOR_MAIN} is missing: run npm run build first (make chaos does)`);
 
 /** The commit the episodes ran on (`-dirty` with uncommitted changes): figures are of a commit. */
 const git = (...args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();

@@ -24,6 +24,11 @@ export const OPERATOR_NAMESPACE = 'oaat-system';
 /** The chart's ServiceAccount and Lease name. */
 export const OPERATOR_ACCOUNT = 'oaat-operator';
 export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_ACCOUNT}`;
+/**
+ * The operator's entry point: the build (`dist/main.js`), or OPERATOR_MAIN (a deliberately
+ * broken build, to see the oracle catch it).
+ */
+export const OPERATOR_MAIN = process.env.OPERATOR_MAIN === undefined || process.env.OPERATOR_MAIN === '' ? path.join(REPO_ROOT, 'dist', 'main.js') : path.resolve(process.env.OPERATOR_MAIN);
 /** The node whose kubelet the harness plays (KWOK leaves it alone: it lacks KWOK's annotation). */
 export const HARNESS_NODE = 'chaos-harness-node';
 
@@ -125,21 +130,35 @@ export class ChaosCluster {
   }
 }
 
-/** One operator process from `dist/`, behind its own fault proxy. */
+/** How a replica exited without being asked to: its exit and its last log lines. */
+export interface UnaskedExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lastLines: string[];
+}
+
+/**
+ * One operator process from `dist/`, behind its own fault proxy. Like a Deployment's pod, it
+ * is started again when it exits without being asked to (2 s later); `onExit` hears of it.
+ */
 export class Replica {
+  /** The harness stopped it (a fault's kill, the episode's end): not to be restarted by itself. */
+  private down = false;
+
   private constructor(
     readonly name: string,
     readonly proxy: FaultProxy,
     readonly program: ChildProgram,
+    private readonly onExit: (replica: Replica, exit: UnaskedExit) => void,
   ) {}
 
-  static async start(world: ChaosCluster, name: string, env: Record<string, string>, kubeconfigFile: string): Promise<Replica> {
+  static async start(world: ChaosCluster, name: string, env: Record<string, string>, kubeconfigFile: string, onExit: (replica: Replica, exit: UnaskedExit) => void): Promise<Replica> {
     const proxy = await FaultProxy.start(world.info, { seed: hashOf(name) });
     await proxy.writeKubeconfig(world.operatorToken, kubeconfigFile);
     const program = new ChildProgram({
       name,
       command: process.execPath,
-      args: [path.join(REPO_ROOT, 'dist', 'main.js')],
+      args: [OPERATOR_MAIN],
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -154,8 +173,36 @@ export class Replica {
         ...env,
       },
     });
-    program.start();
-    return new Replica(name, proxy, program);
+    const replica = new Replica(name, proxy, program, onExit);
+    replica.run();
+    return replica;
+  }
+
+  private run(): void {
+    this.down = false;
+    this.program.start();
+    void this.program.exited().then(async ({ code, signal }) => {
+      if (this.down) return;
+      const lastLines = this.program.output().split('\n').slice(-6);
+      this.onExit(this, { code, signal, lastLines });
+      await sleep(2_000);
+      this.restartUnlessDown();
+    });
+  }
+
+  private restartUnlessDown(): void {
+    if (!this.down && !this.program.isRunning) this.run();
+  }
+
+  /** kill -9; it stays down until {@link ensureRunning}. */
+  async kill(): Promise<void> {
+    this.down = true;
+    await this.program.kill('SIGKILL');
+  }
+
+  /** Starts it again if it is not running. */
+  ensureRunning(): void {
+    if (!this.program.isRunning) this.run();
   }
 
   /** Whether this process (its current start) holds or held `identity` (its log says so). */
@@ -166,6 +213,7 @@ export class Replica {
   }
 
   async stop(): Promise<void> {
+    this.down = true;
     await this.program.kill('SIGTERM', 10_000);
     this.proxy.heal();
     this.proxy.dropHeld();
