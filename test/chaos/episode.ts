@@ -118,7 +118,7 @@ export class Episode {
    */
   private onUnaskedExit(replica: Replica, exit: UnaskedExit): void {
     const how = `code ${String(exit.code)}${exit.signal === null ? '' : `, signal ${exit.signal}`}`;
-    if (exit.code === 1 && exit.lastLines.some((line) => line.includes('lost leadership'))) {
+    if (exit.code === 1 && exit.output.includes('"reason":"lost-leadership"')) {
       this.note(`${replica.name} exited after losing its lease (${how}); restarted`);
       return;
     }

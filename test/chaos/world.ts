@@ -134,6 +134,8 @@ export class ChaosCluster {
 export interface UnaskedExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Its output since it was last started. */
+  output: string;
   lastLines: string[];
 }
 
@@ -183,8 +185,9 @@ export class Replica {
     this.program.start();
     void this.program.exited().then(async ({ code, signal }) => {
       if (this.down) return;
-      const lastLines = this.program.output().split('\n').slice(-6);
-      this.onExit(this, { code, signal, lastLines });
+      const all = this.program.output();
+      const output = all.slice(all.lastIndexOf(`--- ${this.name} start #${String(this.program.starts)} ---`));
+      this.onExit(this, { code, signal, output, lastLines: output.split('\n').slice(-6) });
       await sleep(2_000);
       this.restartUnlessDown();
     });
