@@ -109,7 +109,8 @@ export class ChaosCluster {
       {
         name: OPERATOR_ACCOUNT,
         namespace: OPERATOR_NAMESPACE,
-        body: { spec: { holderIdentity: 'chaos-intruder', renewTime: new Date().toISOString(), leaseDurationSeconds: seconds } },
+        // A MicroTime: RFC 3339 with exactly six fractional digits.
+        body: { spec: { holderIdentity: 'chaos-intruder', renewTime: new Date().toISOString().replace('Z', '000Z'), leaseDurationSeconds: seconds } },
         fieldManager: TEST_FIELD_MANAGER,
       },
       MERGE_PATCH,
