@@ -44,12 +44,26 @@ export interface EpisodeResult {
   podsCreated: number;
   violations: string[];
   durationMs: number;
-  /** Time from a process fault to the next item pod created, per fault. */
-  recoveries: { fault: string; replicas: number; nextPodMs: number | null }[];
+  /** Per process fault: the time from it to a replica becoming leader, its first run write, the next item pod. */
+  recoveries: Recovery[];
   /** The operator's peak request rate (requests/s over 10 s). */
   peakRate: number;
   artifacts?: string;
 }
+
+export interface Recovery {
+  fault: string;
+  replicas: number;
+  /** To a "became leader" log line (null: none after the fault). */
+  leaderMs: number | null;
+  /** To the first claim, close or pod create the operator logged. */
+  firstWriteMs: number | null;
+  /** To the next item pod the harness saw. */
+  nextPodMs: number | null;
+}
+
+/** Log lines of the operator that mean it wrote a run's state. */
+const RUN_WRITES = new Set(['claimed a run', 'closed a run', 'created the run pod']);
 
 interface LiveGroup {
   namespace: string;
@@ -453,13 +467,35 @@ export class Episode {
     return result;
   }
 
-  private recoveries(): EpisodeResult['recoveries'] {
+  private recoveries(): Recovery[] {
     const created = [...this.driver.createdAt.values()].map((c) => c.time).sort((a, b) => a - b);
+    const logged = this.replicas
+      .flatMap((replica) => replica.program.output().split('\n'))
+      .flatMap((line) => {
+        if (!line.startsWith('{')) return [];
+        try {
+          const record = JSON.parse(line) as { timestamp?: string; message?: string };
+          return [{ time: Date.parse(record.timestamp ?? ''), message: record.message ?? '' }];
+        } catch {
+          return []; // a line cut by a kill -9
+        }
+      })
+      .sort((a, b) => a.time - b.time);
+    const after = (at: number, accept: (message: string) => boolean): number | null => {
+      const found = logged.find((line) => line.time >= at && accept(line.message));
+      return found === undefined ? null : found.time - at;
+    };
     return this.faultTimes
       .filter((f) => ['kill-leader', 'restart-apiserver', 'steal-lease', 'kill-during-create'].includes(f.fault))
       .map((f) => {
         const next = created.find((time) => time > f.at);
-        return { fault: f.fault, replicas: this.plan.replicas, nextPodMs: next === undefined ? null : next - f.at };
+        return {
+          fault: f.fault,
+          replicas: this.plan.replicas,
+          leaderMs: after(f.at, (message) => message === 'became leader'),
+          firstWriteMs: after(f.at, (message) => RUN_WRITES.has(message)),
+          nextPodMs: next === undefined ? null : next - f.at,
+        };
       });
   }
 

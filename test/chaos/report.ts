@@ -46,17 +46,22 @@ for (const row of rows) for (const fault of row.faults.split(', ')) kinds.set(fa
 console.log(`\n| fault | injected |\n|---|---|`);
 for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`| ${kind} | ${String(count)} |`);
 
-const recoveries = new Map<string, number[]>();
+const recoveries = new Map<string, { leader: number[]; write: number[]; pod: number[] }>();
 for (const row of rows) {
   for (const r of row.recoveries) {
-    if (r.nextPodMs === null) continue;
     const key = `${r.fault}, ${String(r.replicas)} replica(s)`;
-    recoveries.set(key, [...(recoveries.get(key) ?? []), r.nextPodMs]);
+    const entry = recoveries.get(key) ?? { leader: [], write: [], pod: [] };
+    recoveries.set(key, entry);
+    if (r.leaderMs !== null) entry.leader.push(r.leaderMs);
+    if (r.firstWriteMs !== null) entry.write.push(r.firstWriteMs);
+    if (r.nextPodMs !== null) entry.pod.push(r.nextPodMs);
   }
 }
-console.log(`\n| from the fault to the next item pod created | n | p50 s | p90 s | max s |\n|---|---|---|---|---|`);
-for (const [key, values] of [...recoveries].sort()) {
-  console.log(`| ${key} | ${String(values.length)} | ${seconds(percentile(values, 0.5))} | ${seconds(percentile(values, 0.9))} | ${seconds(Math.max(...values))} |`);
+const spread = (values: number[]): string =>
+  values.length === 0 ? '-' : `${seconds(percentile(values, 0.5))} / ${seconds(percentile(values, 0.9))} / ${seconds(Math.max(...values))}`;
+console.log(`\n| from the fault to (p50 / p90 / max, s) | faults | a replica leads | its first run write | the next item pod |\n|---|---|---|---|---|`);
+for (const [key, { leader, write, pod }] of [...recoveries].sort()) {
+  console.log(`| ${key} | ${String(Math.max(leader.length, write.length, pod.length))} | ${spread(leader)} | ${spread(write)} | ${spread(pod)} |`);
 }
 const violated = rows.filter((r) => r.violations.length > 0);
 if (violated.length > 0) {
