@@ -295,6 +295,7 @@ export class Episode {
 
   async deleteNamespace(namespace: string): Promise<void> {
     this.deletedNamespaces.add(namespace);
+    this.checkers.get(namespace)?.expectNamespaceDeletion();
     await this.world.cluster.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   }
 

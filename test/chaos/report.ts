@@ -49,7 +49,7 @@ for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(
 const recoveries = new Map<string, { leader: number[]; write: number[]; pod: number[] }>();
 for (const row of rows) {
   for (const r of row.recoveries) {
-    const key = `${r.fault}, ${String(r.replicas)} replica(s)`;
+    const key = `${r.fault}, ${String(r.replicas)} replica(s), ${row.profile}`;
     const entry = recoveries.get(key) ?? { leader: [], write: [], pod: [] };
     recoveries.set(key, entry);
     if (r.leaderMs !== null) entry.leader.push(r.leaderMs);

@@ -182,6 +182,7 @@ export class InvariantChecker {
   private readonly foreignPods = new Set<string>();
   private readonly unrecordedPods = new Set<string>();
   private readonly expectedDeletions = new Set<string>();
+  private readonly expectedNamespaceDeletions = new Set<string>();
   /** operator pod `namespace/name` -> the UIDs seen under it; `namespace/run id` -> likewise. */
   private readonly uidsByPodName = new Map<string, Set<string>>();
   private readonly uidsByRunId = new Map<string, Set<string>>();
@@ -247,6 +248,17 @@ export class InvariantChecker {
     this.expectedDeletions.add(this.podKey(pod));
   }
 
+  /**
+   * The test deletes `namespace` (or the checker's one namespace): the deletion of any of its
+   * pods, seen or not yet, is not a violation (the namespace controller deletes them in no
+   * particular order with their groups).
+   */
+  expectNamespaceDeletion(namespace?: string): void {
+    const name = namespace ?? this.namespace;
+    if (name === undefined) throw new Error('a checker of every namespace needs the namespace to be deleted');
+    this.expectedNamespaceDeletions.add(name);
+  }
+
   /** This pod (call before it exists) is not the operator's, whatever its labels, managers or claims say: no check counts it. */
   expectForeign(...pod: PodName): void {
     this.foreignPods.add(this.podKey(pod));
@@ -292,7 +304,8 @@ export class InvariantChecker {
     for (const [pod, { namespace, run, resourceVersion }] of this.deletedAt) {
       const closedAt = this.closedAt.get(`${namespace}/${run}`);
       const claimed = [...this.groups.values()].some((group) => group.namespace === namespace && group.claimed.has(run));
-      if (claimed && !this.expectedDeletions.has(pod) && (closedAt === undefined || resourceVersion < closedAt)) {
+      const expected = this.expectedDeletions.has(pod) || this.expectedNamespaceDeletions.has(namespace);
+      if (claimed && !expected && (closedAt === undefined || resourceVersion < closedAt)) {
         this.violation(`deleted while claimed: pod ${pod} deleted (rv ${String(resourceVersion)}) before its run ${run} was closed (rv ${String(closedAt ?? 'never')})`);
       }
     }

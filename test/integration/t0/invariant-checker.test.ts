@@ -305,6 +305,17 @@ it('a pod deleted while its run is claimed, unless the test said it would delete
   expect(await violations()).toEqual([expect.stringMatching(new RegExp(`^deleted while claimed: pod ${namespace}/g-a-r1 deleted \\(rv \\d+\\) before its run r1 was closed \\(rv \\d+\\)$`))]);
 });
 
+it('no pod deleted while claimed is a violation once the test said it deletes the namespace', async () => {
+  const g = await createGroup();
+  await startChecker();
+  checker?.expectNamespaceDeletion();
+  await claim(g, 'a', 'r1', 1);
+  const pod = await createPod(g, 'a', 'r1');
+  await deletePod(pod);
+  await close(g, 'a', { runId: 'r1', outcome: 'Deleted', podUID: pod.metadata?.uid, failureCount: 1 });
+  expect(await violations()).toEqual([]);
+});
+
 it('watching every namespace: groups of one name in two namespaces are two groups', async () => {
   const other = await cluster.createNamespace('checker');
   const here = await createGroup();
