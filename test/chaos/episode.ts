@@ -203,12 +203,22 @@ export class Episode {
 
   async createType(namespace: string, name: string): Promise<void> {
     const type = this.types.get(`${namespace}/${name}`);
-    if (type === undefined) return;
-    // Two overlapping deletions of one type: the first to restore it wins.
-    await this.world.cluster.objects.create(this.typeManifest(namespace, type)).catch((error: unknown) => {
-      if (apiStatus(error) !== 409) throw error;
-    });
+    if (type === undefined || this.deletedNamespaces.has(namespace)) return;
+    await this.createInNamespace(namespace, this.typeManifest(namespace, type));
     this.missingTypes.delete(`${namespace}/${name}`);
+  }
+
+  /**
+   * Creates a namespaced object the harness restores or adds. Already there (two overlapping
+   * faults: the first restore wins) and the namespace deleted meanwhile by another fault
+   * (404, or 403 while it terminates) are fine.
+   */
+  private async createInNamespace(namespace: string, object: KubernetesObject): Promise<void> {
+    await this.world.cluster.objects.create(object).catch((error: unknown) => {
+      const status = apiStatus(error);
+      if (status === 409 || (this.deletedNamespaces.has(namespace) && (status === 403 || status === 404))) return;
+      throw error;
+    });
   }
 
   async deleteType(namespace: string, name: string): Promise<void> {
@@ -224,7 +234,7 @@ export class Episode {
     const copy: OaatTypePlan = { ...(base ?? { node: 'kwok', graceSeconds: 0, skewMs: 0 }), name: `${current}-alt` };
     if (!this.types.has(`${namespace}/${copy.name}`)) {
       this.types.set(`${namespace}/${copy.name}`, copy);
-      await this.world.cluster.objects.create(this.typeManifest(namespace, copy));
+      await this.createInNamespace(namespace, this.typeManifest(namespace, copy));
     }
     return copy.name;
   }

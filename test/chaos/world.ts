@@ -16,6 +16,7 @@ import { REPO_ROOT, startControlPlane, stopControlPlane, type ControlPlaneInfo }
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { installOaatCrds } from '../support/oaat.ts';
 import { SIM } from '../support/pods.ts';
+import { waitUntil } from '../support/wait.ts';
 import type { EpisodePlan } from './plan.ts';
 import type { Profile } from './profiles.ts';
 
@@ -103,17 +104,27 @@ export class ChaosCluster {
     return lease?.spec?.holderIdentity ?? undefined;
   }
 
-  /** Gives the Lease to a holder that does not exist (a forced lease loss), fresh for `seconds`. */
+  /**
+   * Gives the Lease to a holder that does not exist (a forced lease loss), fresh for `seconds`;
+   * retried for a while, as kube-apiserver may be restarting (another fault).
+   */
   async stealLease(seconds: number): Promise<void> {
-    await this.cluster.kubeConfig.makeApiClient(CoordinationV1Api).patchNamespacedLease(
-      {
-        name: OPERATOR_ACCOUNT,
-        namespace: OPERATOR_NAMESPACE,
-        // A MicroTime: RFC 3339 with exactly six fractional digits.
-        body: { spec: { holderIdentity: 'chaos-intruder', renewTime: new Date().toISOString().replace('Z', '000Z'), leaseDurationSeconds: seconds } },
-        fieldManager: TEST_FIELD_MANAGER,
-      },
-      MERGE_PATCH,
+    const leases = this.cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const steal = (): Promise<unknown> =>
+      leases.patchNamespacedLease(
+        {
+          name: OPERATOR_ACCOUNT,
+          namespace: OPERATOR_NAMESPACE,
+          // A MicroTime: RFC 3339 with exactly six fractional digits.
+          body: { spec: { holderIdentity: 'chaos-intruder', renewTime: new Date().toISOString().replace('Z', '000Z'), leaseDurationSeconds: seconds } },
+          fieldManager: TEST_FIELD_MANAGER,
+        },
+        MERGE_PATCH,
+      );
+    await waitUntil(
+      () => steal().then(() => true, (error: unknown) => { if (apiStatus(error) === 422) throw error; return false; }),
+      (done) => done,
+      { what: 'the Lease to be stolen', timeoutMs: 20_000, intervalMs: 250 },
     );
   }
 
