@@ -7,12 +7,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { seededRng, type Rng } from '../../src/services/rng.ts';
 import { apiStatus, TEST_FIELD_MANAGER } from '../support/cluster.ts';
 import { InvariantChecker } from '../support/invariant-checker.ts';
 import { GROUP_API, type GroupView } from '../support/oaat.ts';
-import { podManifest, SIM } from '../support/pods.ts';
+import { MERGE_PATCH, podManifest, SIM } from '../support/pods.ts';
 import { waitUntil } from '../support/wait.ts';
 import { AuditLog, peakRate, podCreates, protocolWrites } from './audit.ts';
 import { FAULTS } from './faults.ts';
@@ -20,7 +20,6 @@ import { describeFaults, type EpisodePlan, type GroupPlan, type OaatTypePlan } f
 import { confirmationMs, type Profile } from './profiles.ts';
 import { ChaosCluster, HARNESS_NODE, hashOf, OPERATOR_USER, PodDriver, Replica, type UnaskedExit } from './world.ts';
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Marks the pods the harness creates with a group's labels (foreign to the operator). */
 const FOREIGN_ANNOTATION = 'chaos.oaat.test/foreign';

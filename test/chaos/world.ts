@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoordinationV1Api, PatchStrategy, setHeaderOptions, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { seededRng, type Rng } from '../../src/services/rng.ts';
 import { ChildProgram } from '../support/child-program.ts';
 import { apiStatus, loadManifests, TEST_FIELD_MANAGER, TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane, type ControlPlaneInfo } from '../support/control-plane.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { installOaatCrds } from '../support/oaat.ts';
-import { SIM } from '../support/pods.ts';
+import { MERGE_PATCH, SIM } from '../support/pods.ts';
 import { waitUntil } from '../support/wait.ts';
 import type { EpisodePlan } from './plan.ts';
 import type { Profile } from './profiles.ts';
@@ -33,7 +33,6 @@ export const OPERATOR_MAIN = process.env.OPERATOR_MAIN === undefined || process.
 /** The node whose kubelet the harness plays (KWOK leaves it alone: it lacks KWOK's annotation). */
 export const HARNESS_NODE = 'chaos-harness-node';
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** A small, stable hash of a string (FNV-1a), to seed per-pod decisions. */
 export function hashOf(text: string): number {

@@ -9,7 +9,8 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { TEST_FIELD_MANAGER } from './cluster.ts';
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Request options for a JSON merge patch (client-node sends strategic merge otherwise). */
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Annotation keys the KWOK stages read. */
 export const SIM = {
