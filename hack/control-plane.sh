@@ -287,7 +287,7 @@ start() {
   if ((level >= 1)); then start_kwok; fi
   write_info
   trap - INT TERM
-  say "$TIER up in $((SECONDS - t0)) s: source $STATE/env (kubeconfig $KC)"
+  say "$TIER up after $((SECONDS - t0)) s: source $STATE/env (kubeconfig $KC)"
 }
 
 # The ports a component was given (all of them are ours).

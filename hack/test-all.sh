@@ -51,7 +51,7 @@ hack/e2e-local.sh --json --outputFile="$results/e2e.json"
 # the built operator under faults on its own T2 control plane; liveness bounds x3 for slow machines.
 step "chaos: 5 fixed-seed episodes against the built operator (make chaos SEEDS=$CHAOS_CI_SEEDS)"
 SEEDS=$CHAOS_CI_SEEDS LIVENESS_FACTOR=3 RESULTS="$results/chaos.jsonl" ARTIFACTS="${TMPDIR:-/tmp}/oaat-chaos-artifacts" npm run --silent chaos
-step "all checks passed in $((SECONDS - started)) s"
+step "every check passed ($((SECONDS - started)) s)"
 # One closing line for every test runner together.
 node -e '
   const totals = { passed: 0, failed: 0, skipped: 0 };

@@ -129,7 +129,7 @@ build_kube() {
     -tags selinux,notest,grpcnotrace -ldflags "$2" -o "$3.tmp" "k8s.io/kubernetes/cmd/$4"' \
     _ "$dir" "$(kube_ldflags)" "$out" "$c"
   mv -f "$out.tmp" "$out"
-  say "built $c in $((SECONDS - start)) s"
+  say "built $c ($((SECONDS - start)) s)"
 }
 
 # etcd's server module is a main package but has replace directives: build it from a
@@ -145,7 +145,7 @@ build_etcd() {
   run etcd "building etcd v$ETCD_VERSION" bash -c 'cd "$1" && go build -mod=readonly -trimpath \
     -ldflags "-s -w" -o "$2.tmp" go.etcd.io/etcd/server/v3' _ "$dir" "$out"
   mv -f "$out.tmp" "$out"
-  say "built etcd in $((SECONDS - start)) s"
+  say "built etcd ($((SECONDS - start)) s)"
 }
 
 # go_install NAME MODULE_PATH@VERSION LDFLAGS: for modules without replace directives.
@@ -157,7 +157,7 @@ go_install() {
   rm -rf "$gobin"
   run "$name" "building $pkg" env GOBIN="$gobin" go install -trimpath -ldflags "$ld" "$pkg"
   mv -f "$gobin/$name" "$out"; rm -rf "$gobin"
-  say "built $name in $((SECONDS - start)) s"
+  say "built $name ($((SECONDS - start)) s)"
 }
 
 build_kwok() { go_install kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "-s -w"; }

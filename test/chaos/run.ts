@@ -64,7 +64,7 @@ try {
     appendFileSync(results, `${JSON.stringify({ ...result, commit, finishedAt: new Date().toISOString() })}\n`);
     ran++;
     const verdict = result.violations.length === 0 ? 'ok' : `${String(result.violations.length)} VIOLATION(S)`;
-    console.log(`seed ${String(seed)} (${String(plan.replicas)} replica(s); ${result.faults}): ${verdict} in ${(result.durationMs / 1000).toFixed(0)} s, ${String(result.podsCreated)} pods`);
+    console.log(`seed ${String(seed)} (${String(plan.replicas)} replica(s); ${result.faults}): ${verdict}, ${String(result.podsCreated)} pods, ${(result.durationMs / 1000).toFixed(0)} s`);
     if (result.violations.length > 0) {
       violated++;
       for (const violation of result.violations) console.log(`  ${violation}`);
@@ -75,5 +75,5 @@ try {
 } finally {
   world.stop(violated > 0);
 }
-console.log(`\nchaos: ${String(ran)} episodes in ${((Date.now() - started) / 1000).toFixed(0)} s, ${String(violated)} with violations`);
+console.log(`\nchaos: ${String(ran)} episodes, ${String(violated)} with violations (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 process.exit(violated > 0 ? 1 : 0);

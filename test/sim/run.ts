@@ -56,7 +56,7 @@ for (let seed = first; seed < first + seeds; seed++) {
   }
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(`\n${String(seeds)} episodes in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} episodes/s, ${String(Math.round(steps / seeds))} steps each on average)`);
+console.log(`\n${String(seeds)} episodes, ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} episodes/s, ${String(Math.round(steps / seeds))} steps each on average)`);
 
 const short = (step: string): string => step.replace('close:', '');
 console.log(`\ncoverage: episodes with the fault in which the step was reached\n${'fault'.padEnd(18)}${PROTOCOL_STEPS.map((s) => short(s).padStart(13)).join('')}`);
