@@ -10,11 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Container, type ResolutionContext } from 'inversify';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { OperatorConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { KubeClient } from './runtime/client.ts';
+import { PooledClusterAccess, type CredentialSource } from './runtime/cluster-access.ts';
 import { PrometheusControllerMetrics } from './runtime/controller-metrics.ts';
 import type { Controller } from './runtime/controller.ts';
 import { ApiEventRecorder, type EventRecorder } from './runtime/events.ts';
@@ -62,7 +63,8 @@ export const TOKENS = {
   Config: token<OperatorConfig>('OperatorConfig'),
   /** This process's identity, new at every start: `<host>_<uuid>` (lease holder, claim owner). */
   Incarnation: token<string>('Incarnation'),
-  KubeConfig: token<KubeConfig>('KubeConfig'),
+  /** Where the API server is and how requests authenticate (kubeconfig or service account). */
+  Credentials: token<CredentialSource>('CredentialSource'),
   Logger: token<Logger>('Logger'),
   Registry: token<Registry>('Registry'),
   Client: token<KubeClient>('KubeClient'),
@@ -84,10 +86,10 @@ export const FIELD_MANAGER = 'oaat-operator';
 /** Adds the operator's informers and controllers to the container. */
 export type ControllerRegistration = (container: Container) => void;
 
-export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, register: ControllerRegistration): Container {
+export function buildContainer(config: OperatorConfig, credentials: CredentialSource, register: ControllerRegistration): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   provide(container, TOKENS.Config).toConstantValue(config);
-  provide(container, TOKENS.KubeConfig).toConstantValue(kubeConfig);
+  provide(container, TOKENS.Credentials).toConstantValue(credentials);
   provide(container, TOKENS.Incarnation).toConstantValue(`${hostname()}_${randomUUID()}`);
   provide(container, TOKENS.Logger).toConstantValue(createLogger(config.logLevel, config.logFormat));
   provide(container, TOKENS.Registry).toDynamicValue(() => {
@@ -98,7 +100,7 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
   provide(container, TOKENS.Client).toDynamicValue(
     (context) =>
       new KubeClient({
-        kubeConfig,
+        access: new PooledClusterAccess(credentials),
         fieldManager: FIELD_MANAGER,
         userAgent: FIELD_MANAGER,
         requestTimeoutMs: config.requestTimeoutMs,
@@ -115,8 +117,12 @@ export function buildContainer(config: OperatorConfig, kubeConfig: KubeConfig, r
   provide(container, TOKENS.LeaderElector).toDynamicValue(
     (context) =>
       new LeaderElector({
-        // Its own client: a renewal must not wait behind other requests or past the deadline.
-        client: new KubeClient({ kubeConfig, fieldManager: FIELD_MANAGER, requestTimeoutMs: config.leaderElection.renewDeadlineMs / 2 }),
+        // Its own client and connection: a renewal must not wait behind other requests or past the deadline.
+        client: new KubeClient({
+          access: new PooledClusterAccess(credentials, { requestConnections: 1 }),
+          fieldManager: FIELD_MANAGER,
+          requestTimeoutMs: config.leaderElection.renewDeadlineMs / 2,
+        }),
         identity: resolve(context, TOKENS.Incarnation),
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.name,

@@ -2,12 +2,12 @@
  * The operator process: settings from the environment, the cluster from the kubeconfig (or the
  * in-cluster service account), the container, and the manager run until SIGTERM/SIGINT.
  * Exit codes: 0 after a clean stop, 1 when leadership was lost or the caches never synced,
- * 2 for unusable settings, 3 when the pre-flight check found the cluster unfit (e.g. old CRDs).
+ * 2 for unusable settings or kubeconfig, 3 when the pre-flight check found the cluster unfit (e.g. old CRDs).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Container } from 'inversify';
 import { buildContainer, resolve, TOKENS, type ControllerRegistration } from './container.ts';
+import { KubeConfigError, loadCredentialSource } from './runtime/kubeconfig.ts';
 import type { Logger } from './runtime/logger.ts';
 
 /**
@@ -25,9 +25,15 @@ export async function runOperator(register: ControllerRegistration, preflight?: 
     process.stderr.write(`oaat-operator: ${error.message}\n`);
     return 2;
   }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const container = buildContainer(config, kubeConfig, register);
+  let credentials;
+  try {
+    credentials = await loadCredentialSource({ env: process.env });
+  } catch (error) {
+    if (!(error instanceof KubeConfigError)) throw error;
+    process.stderr.write(`oaat-operator: ${error.message}\n`);
+    return 2;
+  }
+  const container = buildContainer(config, credentials, register);
   const logger = resolve(container, TOKENS.Logger);
   const problem = await preflight?.(container, logger);
   if (problem !== undefined) {

@@ -4,7 +4,7 @@
  *
  * - every non-watch request has a timeout (default 30 s), so one slow call never stalls a worker;
  * - a request may carry a deadline to be sent by (`sendBy`), checked after any wait in the
- *   rate limiter and before every retry: past it, the request fails unsent ({@link NotSentError});
+ *   rate limiter or for credentials, and before every retry: past it, the request fails unsent ({@link NotSentError});
  * - a client-side token bucket (QPS and burst) spreads bursts of writes;
  * - 429 Too Many Requests is retried after the server's Retry-After (the request was not
  *   processed, so any verb may be retried);
@@ -12,15 +12,16 @@
  *   resourceVersion precondition; a refused precondition surfaces as {@link ConflictError};
  * - errors are {@link ApiError}s with the HTTP status and the `Status` reason.
  *
- * Authentication and TLS come from a client-node KubeConfig (client certificates, tokens,
- * exec plugins, in-cluster service accounts), so the client works wherever kubectl does.
+ * Where the server is, how each request authenticates and which pooled connections it travels
+ * on come from a {@link ClusterAccess} (see kubeconfig.ts: it works wherever kubectl does).
  */
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { request, type Dispatcher } from 'undici';
 import { ApiError, ConflictError, NotSentError } from './api-error.ts';
+import type { ClusterAccess } from './cluster-access.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** Where a kind of object lives in the API. */
@@ -100,7 +101,7 @@ export interface CreateOptions {
 }
 
 export interface ClientOptions {
-  kubeConfig: KubeConfig;
+  access: ClusterAccess;
   /** Per-request timeout of non-watch requests (ms); default 30 s. */
   requestTimeoutMs?: number;
   /** Client-side limit shared by all requests except watches; none when omitted. */
@@ -135,8 +136,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const JSON_TYPE = 'application/json';
 const MERGE_PATCH = 'application/merge-patch+json';
 
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 interface Call {
-  method: HttpMethod;
+  method: Method;
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
@@ -153,9 +156,7 @@ export class KubeClient implements ApiClient {
   private readonly latency?: Histogram<'verb'>;
 
   constructor(private readonly options: ClientOptions) {
-    const cluster = options.kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = options.access.server;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxRetriesOn429 = options.maxRetriesOn429 ?? 5;
     if (options.registry) {
@@ -176,12 +177,12 @@ export class KubeClient implements ApiClient {
   }
 
   get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
-    return this.call<T>({ method: HttpMethod.GET, path: resourcePath(type, namespace, name) });
+    return this.call<T>({ method: 'GET', path: resourcePath(type, namespace, name) });
   }
 
   list<T extends KubernetesObject>(type: ResourceType, options: ListOptions = {}): Promise<ObjectList<T>> {
     return this.call<ObjectList<T>>({
-      method: HttpMethod.GET,
+      method: 'GET',
       path: resourcePath(type, options.namespace),
       query: {
         labelSelector: options.labelSelector,
@@ -196,7 +197,7 @@ export class KubeClient implements ApiClient {
   /** Creates `object` in its `metadata.namespace`. */
   create<T extends KubernetesObject>(type: ResourceType, object: T, options: CreateOptions = {}): Promise<T> {
     return this.call<T>({
-      method: HttpMethod.POST,
+      method: 'POST',
       path: resourcePath(type, object.metadata?.namespace),
       query: { fieldManager: this.options.fieldManager, dryRun: options.dryRun === true ? 'All' : undefined },
       body: object,
@@ -208,7 +209,7 @@ export class KubeClient implements ApiClient {
   /** Replaces the object (PUT); its `metadata.resourceVersion`, when set, is the precondition. */
   update<T extends KubernetesObject>(type: ResourceType, object: T): Promise<T> {
     return this.call<T>({
-      method: HttpMethod.PUT,
+      method: 'PUT',
       path: resourcePath(type, object.metadata?.namespace, object.metadata?.name ?? ''),
       query: { fieldManager: this.options.fieldManager },
       body: object,
@@ -230,7 +231,7 @@ export class KubeClient implements ApiClient {
       body = { ...patch, metadata: { ...metadata, resourceVersion: options.resourceVersion } };
     }
     return this.call<T>({
-      method: HttpMethod.PATCH,
+      method: 'PATCH',
       path: resourcePath(type, namespace, name, options.subresource),
       query: { fieldManager: this.options.fieldManager },
       body,
@@ -245,7 +246,7 @@ export class KubeClient implements ApiClient {
         ? { uid: options.uid, resourceVersion: options.resourceVersion }
         : undefined;
     await this.call<unknown>({
-      method: HttpMethod.DELETE,
+      method: 'DELETE',
       path: resourcePath(type, namespace, name),
       body: {
         apiVersion: 'v1',
@@ -274,7 +275,7 @@ export class KubeClient implements ApiClient {
       labelSelector: options.labelSelector,
       fieldSelector: options.fieldSelector,
     });
-    const { headers, dispatcher } = await this.authenticate(url, HttpMethod.GET);
+    const { headers, dispatcher } = await this.options.access.prepare('watch');
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -313,11 +314,12 @@ export class KubeClient implements ApiClient {
         const wait = this.options.rateLimiter.when('');
         if (wait > 0) await sleep(wait);
       }
+      // Credentials may take a while (an exec plugin): the deadline is checked after them.
+      const { headers, dispatcher } = await this.options.access.prepare('request');
       if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
         throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
       }
       const started = performance.now();
-      const { headers, dispatcher } = await this.authenticate(url, call.method);
       let response: Dispatcher.ResponseData;
       const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
@@ -357,14 +359,6 @@ export class KubeClient implements ApiClient {
     }
     const search = params.toString();
     return `${this.server}${path}${search === '' ? '' : `?${search}`}`;
-  }
-
-  private async authenticate(url: string, method: HttpMethod): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }> {
-    const context = new RequestContext(url, method);
-    await this.options.kubeConfig.applySecurityAuthentication(context);
-    const dispatcher = context.getDispatcher();
-    if (dispatcher === undefined) throw new Error('the kubeconfig gave no HTTP dispatcher for this cluster');
-    return { headers: context.getHeaders(), dispatcher };
   }
 
   private observe(method: string, status: number, started: number): void {

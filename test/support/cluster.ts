@@ -20,8 +20,18 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { PooledClusterAccess, type ClusterAccess } from '../../src/runtime/cluster-access.ts';
+import { clientNodeSource } from '../../src/runtime/kubeconfig.ts';
 import { requireControlPlane, type ControlPlaneInfo, type Tier } from './control-plane.ts';
 import { waitUntil } from './wait.ts';
+
+/**
+ * Access for an operator client ({@link KubeClient}) in a test: the credentials of a client-node
+ * KubeConfig (the operator's path for kubeconfigs it does not read itself), pooled as in the operator.
+ */
+export function clusterAccess(kubeConfig: KubeConfig): ClusterAccess {
+  return new PooledClusterAccess(clientNodeSource(kubeConfig));
+}
 
 /** The field manager of every write the test harness makes. */
 export const TEST_FIELD_MANAGER = 'oaat-test';

@@ -55,6 +55,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { KubeClient, resourcePath, type ResourceType } from '../../src/runtime/client.ts';
+import { clusterAccess } from './cluster.ts';
 
 /** Which namespaces the checker watches. */
 export type CheckerScope = { namespace: string } | { allNamespaces: true };
@@ -236,7 +237,7 @@ export class InvariantChecker {
     const options: CheckerScope & CheckerOptions = typeof scope === 'string' ? { namespace: scope } : scope;
     const namespace = 'namespace' in options ? options.namespace : undefined;
     const recordWithinMs = options.recordWithinMs ?? DEFAULT_RECORD_WITHIN_MS;
-    const checker = new InvariantChecker(namespace, recordWithinMs, new KubeClient({ kubeConfig }), new Watch(kubeConfig));
+    const checker = new InvariantChecker(namespace, recordWithinMs, new KubeClient({ access: clusterAccess(kubeConfig) }), new Watch(kubeConfig));
     // Groups first: a pod event is judged against the claims known then.
     await checker.follow(checker.groupFeed);
     await checker.follow(checker.podFeed);

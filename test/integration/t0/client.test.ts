@@ -7,7 +7,7 @@ import { ApiError, ConflictError, isAlreadyExists, isNotFound } from '../../../s
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
 import { ApiEventRecorder, EVENTS } from '../../../src/runtime/events.ts';
 import { TokenBucketRateLimiter } from '../../../src/runtime/rate-limiter.ts';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { TestLogger } from '../../support/test-logger.ts';
 
@@ -21,7 +21,7 @@ let proxy: FaultProxy | undefined;
 
 beforeAll(async () => {
   cluster = connectCluster('T0');
-  admin = new KubeClient({ kubeConfig: cluster.kubeConfig, fieldManager: 'client-test' });
+  admin = new KubeClient({ access: clusterAccess(cluster.kubeConfig), fieldManager: 'client-test' });
   namespace = await cluster.createNamespace('client');
   ({ token } = await cluster.serviceAccountWithRole(namespace, 'client', [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
@@ -35,7 +35,7 @@ afterEach(async () => {
 
 async function proxied(options: { requestTimeoutMs?: number; maxRetriesOn429?: number } = {}): Promise<{ client: KubeClient; proxy: FaultProxy }> {
   proxy = await FaultProxy.start(cluster.info, { seed: 3 });
-  return { proxy, client: new KubeClient({ kubeConfig: proxy.kubeConfig(token), ...options }) };
+  return { proxy, client: new KubeClient({ access: clusterAccess(proxy.kubeConfig(token)), ...options }) };
 }
 
 function configMap(name: string): KubernetesObject {
@@ -105,7 +105,7 @@ it('times out a request that gets no answer, as an ApiError with status 0', asyn
 });
 
 it('spaces requests by its token bucket', async () => {
-  const limited = new KubeClient({ kubeConfig: cluster.kubeConfig, rateLimiter: new TokenBucketRateLimiter<string>({ qps: 5, burst: 2 }) });
+  const limited = new KubeClient({ access: clusterAccess(cluster.kubeConfig), rateLimiter: new TokenBucketRateLimiter<string>({ qps: 5, burst: 2 }) });
   const started = Date.now();
   await Promise.all(Array.from({ length: 6 }, () => limited.list(CONFIGMAPS, { namespace })));
   // Two at once, then one every 200 ms: the sixth may not start before 800 ms.

@@ -13,7 +13,7 @@ import { Controller } from '../../../src/runtime/controller.ts';
 import { Informer } from '../../../src/runtime/informer.ts';
 import { ExponentialFailureRateLimiter } from '../../../src/runtime/rate-limiter.ts';
 import { TerminalError, type Reconciler, type Request, type Result } from '../../../src/runtime/reconciler.ts';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { TestLogger } from '../../support/test-logger.ts';
 import { waitUntil } from '../../support/wait.ts';
 
@@ -55,7 +55,7 @@ class RecordingReconciler implements Reconciler {
 
 beforeAll(() => {
   cluster = connectCluster('T0');
-  client = new KubeClient({ kubeConfig: cluster.kubeConfig });
+  client = new KubeClient({ access: clusterAccess(cluster.kubeConfig) });
 });
 
 beforeEach(async () => {

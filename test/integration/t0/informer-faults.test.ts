@@ -11,7 +11,7 @@ import { PrometheusControllerMetrics } from '../../../src/runtime/controller-met
 import { Controller } from '../../../src/runtime/controller.ts';
 import { Informer } from '../../../src/runtime/informer.ts';
 import type { Reconciler, Request, Result } from '../../../src/runtime/reconciler.ts';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { compactEtcd } from '../../support/etcd.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { TestLogger } from '../../support/test-logger.ts';
@@ -38,7 +38,7 @@ class Recorder implements Reconciler {
 
 beforeAll(() => {
   cluster = connectCluster('T0');
-  admin = new KubeClient({ kubeConfig: cluster.kubeConfig });
+  admin = new KubeClient({ access: clusterAccess(cluster.kubeConfig) });
 });
 
 afterEach(async () => {
@@ -67,7 +67,7 @@ it('converges to a fresh LIST after a partition and a compaction, and reconciles
   ]);
   proxy = await FaultProxy.start(cluster.info, { seed: 7 });
   const logger = new TestLogger();
-  const client = new KubeClient({ kubeConfig: proxy.kubeConfig(account.token), requestTimeoutMs: 5_000 });
+  const client = new KubeClient({ access: clusterAccess(proxy.kubeConfig(account.token)), requestTimeoutMs: 5_000 });
   informer = new Informer<KubernetesObject>({
     client,
     type: SECRETS,
@@ -126,7 +126,7 @@ describe('backs off instead of storming the API server', () => {
     ]);
     proxy = await FaultProxy.start(cluster.info, { seed: 9 });
     informer = new Informer<KubernetesObject>({
-      client: new KubeClient({ kubeConfig: proxy.kubeConfig(account.token), requestTimeoutMs: 5_000 }),
+      client: new KubeClient({ access: clusterAccess(proxy.kubeConfig(account.token)), requestTimeoutMs: 5_000 }),
       type: SECRETS,
       namespaces: [namespace],
       logger: new TestLogger(),

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
 import { Informer, type InformerOptions } from '../../../src/runtime/informer.ts';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { TestLogger } from '../../support/test-logger.ts';
 import { waitUntil } from '../../support/wait.ts';
 
@@ -19,7 +19,7 @@ const informers: Informer<KubernetesObject>[] = [];
 
 beforeAll(() => {
   cluster = connectCluster('T0');
-  client = new KubeClient({ kubeConfig: cluster.kubeConfig });
+  client = new KubeClient({ access: clusterAccess(cluster.kubeConfig) });
 });
 
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { DEMO_LABEL, STAMP } from '../../support/demo-operator-labels.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
@@ -25,7 +25,7 @@ const processes: OperatorProcess[] = [];
 
 beforeAll(() => {
   cluster = connectCluster('T0');
-  admin = new KubeClient({ kubeConfig: cluster.kubeConfig });
+  admin = new KubeClient({ access: clusterAccess(cluster.kubeConfig) });
 });
 
 beforeEach(async () => {

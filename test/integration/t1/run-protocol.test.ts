@@ -6,6 +6,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { clusterAccess } from '../../support/cluster.ts';
 import { operatorSuite } from '../../support/oaat.ts';
 import type { OperatorProcess } from '../../support/operator-process.ts';
 import { waitUntil } from '../../support/wait.ts';
@@ -39,7 +40,7 @@ it('two replicas with leader election: a lease forced to the standby while a run
   // renew deadline both replicas act.
   await Promise.all([
     ns().end(pod, { outcome: 'succeed' }),
-    new KubeClient({ kubeConfig: ns().cluster.kubeConfig }).patch(LEASES, ns().name, 'oaat', {
+    new KubeClient({ access: clusterAccess(ns().cluster.kubeConfig) }).patch(LEASES, ns().name, 'oaat', {
       spec: { holderIdentity: standby, renewTime: new Date().toISOString().replace('Z', '000Z') },
     }),
   ]);

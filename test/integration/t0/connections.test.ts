@@ -1,0 +1,112 @@
+/**
+ * The operator's client reuses connections: many requests travel on few TCP connections to the
+ * real API server, and watches hold connections of their own so they never starve requests.
+ * A TCP pass-through in front of kube-apiserver counts the connections (TLS goes through it
+ * untouched), and the client reads the kubeconfig with the operator's own loader.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { DEFAULT_REQUEST_CONNECTIONS, PooledClusterAccess } from '../../../src/runtime/cluster-access.ts';
+import { loadCredentialSource } from '../../../src/runtime/kubeconfig.ts';
+import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { waitUntil } from '../../support/wait.ts';
+
+const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+/** Forwards TCP to the API server and counts the connections it accepted. */
+class CountingPassThrough {
+  accepted = 0;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(target: URL): Promise<CountingPassThrough> {
+    const server = createServer();
+    const counter = new CountingPassThrough(server);
+    server.on('connection', (client) => {
+      counter.accepted++;
+      const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+      for (const socket of [client, upstream]) {
+        counter.sockets.add(socket);
+        socket.on('close', () => counter.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return counter;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+let cluster: TestCluster;
+let namespace: string;
+let counter: CountingPassThrough;
+let access: PooledClusterAccess;
+let client: KubeClient;
+
+beforeAll(async () => {
+  cluster = connectCluster('T0');
+  namespace = await cluster.createNamespace('connections');
+  const kubeconfig = readFileSync(cluster.info.kubeconfig, 'utf8');
+  const apiserver = new URL(cluster.kubeConfig.getCurrentCluster()?.server ?? '');
+  counter = await CountingPassThrough.start(apiserver);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'oaat-connections-')), 'kubeconfig');
+  writeFileSync(file, kubeconfig.replace(apiserver.origin, `https://127.0.0.1:${String(counter.port)}`), { mode: 0o600 });
+  access = new PooledClusterAccess(await loadCredentialSource({ env: { KUBECONFIG: file } }));
+  client = new KubeClient({ access });
+  await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace } });
+});
+
+afterAll(async () => {
+  await access.close();
+  await counter.stop();
+});
+
+it('sends 200 requests one after another on one connection', async () => {
+  const before = counter.accepted;
+  for (let i = 0; i < 200; i++) await client.get(CONFIGMAPS, namespace, 'target');
+  expect(counter.accepted - before).toBeLessThanOrEqual(1);
+});
+
+it('opens at most the pool size for 100 concurrent requests, then reuses those connections', async () => {
+  const before = counter.accepted;
+  const burst = (): Promise<unknown[]> => Promise.all(Array.from({ length: 100 }, () => client.get(CONFIGMAPS, namespace, 'target')));
+  await burst();
+  const afterFirst = counter.accepted - before;
+  expect(afterFirst).toBeLessThanOrEqual(DEFAULT_REQUEST_CONNECTIONS);
+  await burst();
+  expect(counter.accepted - before).toBe(afterFirst);
+});
+
+it('keeps watches off the request pool: requests go through while more watches than pooled connections are open', async () => {
+  const stop = new AbortController();
+  const before = counter.accepted;
+  const watchCount = DEFAULT_REQUEST_CONNECTIONS + 2;
+  const watches = Array.from({ length: watchCount }, async () => {
+    const events = client.watch(CONFIGMAPS, { namespace, resourceVersion: '0', timeoutSeconds: 60 }, stop.signal);
+    for await (const event of events) expect(event.type).not.toBe('ERROR');
+  });
+  try {
+    await waitUntil(() => Promise.resolve(counter.accepted - before), (opened) => opened >= watchCount, { timeoutMs: 10_000, what: 'every watch connected' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => client.get(CONFIGMAPS, namespace, 'target')));
+    expect(results).toHaveLength(20);
+    expect(counter.accepted - before).toBeLessThanOrEqual(watchCount + DEFAULT_REQUEST_CONNECTIONS);
+  } finally {
+    stop.abort();
+    await Promise.all(watches);
+  }
+});
