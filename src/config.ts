@@ -51,6 +51,9 @@ export interface OperatorConfig {
   /** Client-side limit of API requests (watches excluded): sustained rate and burst. */
   clientQps: number;
   clientBurst: number;
+  /** Events written at most: sustained rate and burst; Events beyond them are dropped (and counted). */
+  eventQps: number;
+  eventBurst: number;
   /** host:port of the /healthz, /readyz and /metrics server. */
   httpAddress: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -81,6 +84,8 @@ export const CONFIG_ENV = {
   serverRequestTimeout: 'OAAT_SERVER_REQUEST_TIMEOUT',
   clientQps: 'OAAT_CLIENT_QPS',
   clientBurst: 'OAAT_CLIENT_BURST',
+  eventQps: 'OAAT_EVENT_QPS',
+  eventBurst: 'OAAT_EVENT_BURST',
   httpAddress: 'OAAT_HTTP_ADDRESS',
   logLevel: 'OAAT_LOG_LEVEL',
   logFormat: 'OAAT_LOG_FORMAT',
@@ -136,6 +141,8 @@ export function loadConfig(env: Env): OperatorConfig {
     serverRequestTimeoutMs: read.duration(CONFIG_ENV.serverRequestTimeout, 60_000),
     clientQps: read.integer(CONFIG_ENV.clientQps, 50, 1),
     clientBurst: read.integer(CONFIG_ENV.clientBurst, 100, 1),
+    eventQps: read.integer(CONFIG_ENV.eventQps, 10, 1),
+    eventBurst: read.integer(CONFIG_ENV.eventBurst, 50, 1),
     httpAddress: read.string(CONFIG_ENV.httpAddress, '0.0.0.0:8080'),
     logLevel: read.choice(CONFIG_ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: read.choice(CONFIG_ENV.logFormat, ['json', 'text', 'auto'] as const, 'auto'),

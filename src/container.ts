@@ -14,7 +14,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { OperatorConfig } from './config.ts';
 import { createLogger } from './logging.ts';
-import { KubeClient } from './runtime/client.ts';
+import { KubeClient, RestClientMetrics } from './runtime/client.ts';
 import { PooledClusterAccess, type CredentialSource } from './runtime/cluster-access.ts';
 import { PrometheusControllerMetrics } from './runtime/controller-metrics.ts';
 import type { Controller } from './runtime/controller.ts';
@@ -67,7 +67,11 @@ export const TOKENS = {
   Credentials: token<CredentialSource>('CredentialSource'),
   Logger: token<Logger>('Logger'),
   Registry: token<Registry>('Registry'),
+  /** Run-critical requests (caches, claims, creates, closes): nothing else takes its connections or its rate. */
   Client: token<KubeClient>('KubeClient'),
+  /** Events and the deletion of finished pods: connections and a token bucket of their own. */
+  BackgroundClient: token<KubeClient>('BackgroundKubeClient'),
+  ClientMetrics: token<RestClientMetrics>('RestClientMetrics'),
   ControllerMetrics: token<PrometheusControllerMetrics>('ControllerMetrics'),
   QueueMetrics: token<PrometheusWorkQueueMetrics>('WorkQueueMetrics'),
   EventRecorder: token<EventRecorder>('EventRecorder'),
@@ -97,22 +101,31 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
     collectDefaultMetrics({ register: registry });
     return registry;
   });
-  provide(container, TOKENS.Client).toDynamicValue(
-    (context) =>
-      new KubeClient({
-        access: new PooledClusterAccess(credentials),
-        fieldManager: FIELD_MANAGER,
-        userAgent: FIELD_MANAGER,
-        requestTimeoutMs: config.requestTimeoutMs,
-        rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }),
-        registry: resolve(context, TOKENS.Registry),
-      }),
-  );
+  // Two lanes with the same limits: the background one never delays a run's requests.
+  const lane = (connections: number | undefined, metrics: RestClientMetrics, lane: string): KubeClient =>
+    new KubeClient({
+      access: new PooledClusterAccess(credentials, connections === undefined ? {} : { requestConnections: connections }),
+      fieldManager: FIELD_MANAGER,
+      userAgent: FIELD_MANAGER,
+      requestTimeoutMs: config.requestTimeoutMs,
+      rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }),
+      metrics,
+      lane,
+    });
+  provide(container, TOKENS.ClientMetrics).toDynamicValue((context) => new RestClientMetrics(resolve(context, TOKENS.Registry)));
+  provide(container, TOKENS.Client).toDynamicValue((context) => lane(undefined, resolve(context, TOKENS.ClientMetrics), 'run'));
+  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => lane(2, resolve(context, TOKENS.ClientMetrics), 'background'));
   provide(container, TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.EventRecorder).toDynamicValue(
     (context) =>
-      new ApiEventRecorder({ client: resolve(context, TOKENS.Client), component: FIELD_MANAGER, logger: resolve(context, TOKENS.Logger) }),
+      new ApiEventRecorder({
+        client: resolve(context, TOKENS.BackgroundClient),
+        component: FIELD_MANAGER,
+        logger: resolve(context, TOKENS.Logger),
+        budget: new TokenBucketRateLimiter<string>({ qps: config.eventQps, burst: config.eventBurst }),
+        registry: resolve(context, TOKENS.Registry),
+      }),
   );
   provide(container, TOKENS.LeaderElector).toDynamicValue(
     (context) =>

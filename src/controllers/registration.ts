@@ -44,7 +44,10 @@ export interface OaatControllerParts {
   /** Item pods ({@link POD_LABEL_SELECTOR}), built with {@link POD_INDEXES}. */
   pods: WatchedCache<V1Pod>;
   types: WatchedCache<OaatType>;
+  /** Run-critical requests: claims, creates, closes, reads. */
   client: ApiClient;
+  /** Requests no run waits for (retention deletes): a lane of their own that never delays `client`'s. */
+  backgroundClient: ApiClient;
   events: EventRecorder;
   clock: Clock;
   rng: Rng;
@@ -61,7 +64,7 @@ export interface OaatControllers {
 }
 
 export function oaatControllers(parts: OaatControllerParts): OaatControllers {
-  const { groups, pods, types, client, clock, config } = parts;
+  const { groups, pods, types, client, backgroundClient, clock, config } = parts;
   const memory = new RunMemory(Math.max(60 * 60_000, 10 * config.createGraceMs));
   const saw = (pod: V1Pod): void => {
     const claimed = groupOfPod(pod).some((ref) => groups.get(ref.namespace, ref.name)?.status?.currentRun?.podName === pod.metadata?.name);
@@ -107,7 +110,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
     reconciler: new PodReconciler({
       pods,
       groups,
-      client,
+      client: backgroundClient,
       clock,
       settings: {
         successfulPodsHistoryLimit: config.successfulPodsHistoryLimit,
@@ -166,6 +169,7 @@ export function registerOaatControllers(container: Container): void {
       pods: resolve(context, POD_INFORMER),
       types: resolve(context, TYPE_INFORMER),
       client: resolve(context, TOKENS.Client),
+      backgroundClient: resolve(context, TOKENS.BackgroundClient),
       events: resolve(context, TOKENS.EventRecorder),
       clock: systemClock,
       rng: randomRng,

@@ -111,8 +111,35 @@ export interface ClientOptions {
   /** Recorded by the API server as the manager of the fields this client writes. */
   fieldManager?: string;
   userAgent?: string;
-  /** Registers `rest_client_requests_total` and `rest_client_request_duration_seconds` here. */
-  registry?: Registry;
+  /** Where requests are counted and timed; none: not measured. */
+  metrics?: RestClientMetrics;
+  /** The `lane` label of this client's metrics (clients of one process share the metrics); default `run`. */
+  lane?: string;
+}
+
+/**
+ * `rest_client_requests_total` (by code, method and lane) and `rest_client_request_duration_seconds`
+ * (by verb and lane): one instance per registry, shared by the clients that report there.
+ */
+export class RestClientMetrics {
+  readonly requests: Counter<'code' | 'method' | 'lane'>;
+  readonly latency: Histogram<'verb' | 'lane'>;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'rest_client_requests_total',
+      help: 'Number of HTTP requests to the API server, by status code, method and lane.',
+      labelNames: ['code', 'method', 'lane'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'rest_client_request_duration_seconds',
+      help: 'Latency of API server requests (watches excluded), by verb and lane.',
+      labelNames: ['verb', 'lane'],
+      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers: [registry],
+    });
+  }
 }
 
 /**
@@ -152,28 +179,13 @@ export class KubeClient implements ApiClient {
   private readonly server: string;
   private readonly timeoutMs: number;
   private readonly maxRetriesOn429: number;
-  private readonly requests?: Counter<'code' | 'method'>;
-  private readonly latency?: Histogram<'verb'>;
+  private readonly lane: string;
 
   constructor(private readonly options: ClientOptions) {
     this.server = options.access.server;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxRetriesOn429 = options.maxRetriesOn429 ?? 5;
-    if (options.registry) {
-      this.requests = new Counter({
-        name: 'rest_client_requests_total',
-        help: 'Number of HTTP requests to the API server, by status code and method.',
-        labelNames: ['code', 'method'],
-        registers: [options.registry],
-      });
-      this.latency = new Histogram({
-        name: 'rest_client_request_duration_seconds',
-        help: 'Latency of API server requests (watches excluded), by verb.',
-        labelNames: ['verb'],
-        buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-        registers: [options.registry],
-      });
-    }
+    this.lane = options.lane ?? 'run';
   }
 
   get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
@@ -290,7 +302,7 @@ export class KubeClient implements ApiClient {
       if (signal.aborted) return;
       throw this.transportError('WATCH', path, error);
     }
-    this.requests?.inc({ code: String(response.statusCode), method: 'WATCH' });
+    this.options.metrics?.requests.inc({ code: String(response.statusCode), method: 'WATCH', lane: this.lane });
     if (response.statusCode !== 200) throw await this.statusError('WATCH', path, response);
     const lines = createInterface({ input: response.body, crlfDelay: Infinity });
     try {
@@ -362,8 +374,8 @@ export class KubeClient implements ApiClient {
   }
 
   private observe(method: string, status: number, started: number): void {
-    this.requests?.inc({ code: String(status), method });
-    this.latency?.observe({ verb: method }, (performance.now() - started) / 1000);
+    this.options.metrics?.requests.inc({ code: String(status), method, lane: this.lane });
+    this.options.metrics?.latency.observe({ verb: method, lane: this.lane }, (performance.now() - started) / 1000);
   }
 
   private async statusError(method: string, path: string, response: Dispatcher.ResponseData): Promise<ApiError> {

@@ -2,11 +2,14 @@
  * Kubernetes Events about objects, as `kubectl describe` shows them, written so that a
  * reconcile loop cannot flood the cluster: repeats of the same event (same object, type,
  * reason and message) within the aggregation window update one Event's `count` and
- * `lastTimestamp` instead of creating new Events (client-go's EventCorrelator does the same).
+ * `lastTimestamp` instead of creating new Events (client-go's EventCorrelator does the same),
+ * and Events beyond a rate budget are dropped, counted in `oaat_events_dropped_total`, rather
+ * than queued without bound.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { Counter, type Registry } from 'prom-client';
 import { isNotFound } from './api-error.ts';
 import type { KubeClient, ResourceType } from './client.ts';
 import { errorMeta, type Logger } from './logger.ts';
@@ -29,6 +32,10 @@ export interface ApiEventRecorderOptions {
   windowMs?: number;
   /** Aggregation entries kept (least recently used dropped first); default 4096. */
   maxEntries?: number;
+  /** Says whether one more Event may be written now (a token bucket); none: every Event is written. */
+  budget?: { allow(): boolean };
+  /** Registers `oaat_events_dropped_total` here. */
+  registry?: Registry;
 }
 
 interface Aggregate {
@@ -44,10 +51,24 @@ export class ApiEventRecorder implements EventRecorder {
   /** Writes for one aggregation key run one after another, so a repeat never races its create. */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly instance = hostname();
+  private readonly dropped?: Counter;
 
-  constructor(private readonly options: ApiEventRecorderOptions) {}
+  constructor(private readonly options: ApiEventRecorderOptions) {
+    if (options.registry !== undefined) {
+      this.dropped = new Counter({
+        name: 'oaat_events_dropped_total',
+        help: 'Events not written because the Event budget (OAAT_EVENT_QPS, OAAT_EVENT_BURST) was spent.',
+        registers: [options.registry],
+      });
+    }
+  }
 
   record(object: KubernetesObject, type: EventType, reason: string, message: string): void {
+    if (this.options.budget?.allow() === false) {
+      this.dropped?.inc();
+      this.options.logger.debug('dropped an Event: over the Event budget', { reason });
+      return;
+    }
     const uid = object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
     const key = [uid, type, reason, message].join('\u0000');
     const previous = this.pending.get(key) ?? Promise.resolve();

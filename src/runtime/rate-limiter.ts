@@ -97,11 +97,20 @@ export class TokenBucketRateLimiter<K> implements RateLimiter<K> {
   }
 
   when(_key: K): number {
-    const now = this.#clock.now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#tokensPerMs);
-    this.#updatedAt = now;
+    this.#refill();
     this.#tokens -= 1;
     return this.#tokens >= 0 ? 0 : -this.#tokens / this.#tokensPerMs;
+  }
+
+  /**
+   * Takes a token if one is there now and returns true; else takes nothing and returns false
+   * (golang.org/x/time/rate's Allow): for work that is dropped rather than delayed.
+   */
+  allow(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 
   forget(_key: K): void {
@@ -110,6 +119,12 @@ export class TokenBucketRateLimiter<K> implements RateLimiter<K> {
 
   numRequeues(_key: K): number {
     return 0;
+  }
+
+  #refill(): void {
+    const now = this.#clock.now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#tokensPerMs);
+    this.#updatedAt = now;
   }
 }
 

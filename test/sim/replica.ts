@@ -171,11 +171,14 @@ export class Replica {
     const { loop, config } = options;
     const timers = this.timers();
     const log = this.logger();
+    const client = this.client();
     this.controllers = oaatControllers({
       groups: this.groups,
       pods: this.pods,
       types: this.types,
-      client: this.client(),
+      // One model API server: the lanes of the real client differ in connections and rate only.
+      client,
+      backgroundClient: client,
       events: this.recorder(),
       clock: { now: () => loop.now() + options.clockSkewMs },
       rng: seededRng(Math.floor(loop.rng.next() * 2 ** 32)),

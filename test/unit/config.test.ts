@@ -44,6 +44,8 @@ describe('loadConfig', () => {
       },
       clientQps: 50,
       clientBurst: 100,
+      eventQps: 10,
+      eventBurst: 50,
       httpAddress: '0.0.0.0:8080',
       logLevel: 'info',
       logFormat: 'auto',

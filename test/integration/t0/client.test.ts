@@ -3,6 +3,7 @@
  * proxy for the answers a healthy server rarely gives: 429, slow responses, lost connections.
  */
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import { ApiError, ConflictError, isAlreadyExists, isNotFound } from '../../../src/runtime/api-error.ts';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
 import { ApiEventRecorder, EVENTS } from '../../../src/runtime/events.ts';
@@ -127,4 +128,21 @@ it('aggregates repeated events into one Event with a count', async () => {
   const invalid = events.find((event) => event.reason === 'InvalidSpec');
   expect(invalid?.involvedObject).toMatchObject({ kind: 'ConfigMap', name: 'eventful', uid: subject.metadata?.uid });
   expect(invalid?.message).toBe('frequency "1.5h" is not a duration');
+});
+
+it('drops the Events beyond its budget instead of queueing them, and counts them', async () => {
+  const subject = await admin.create(CONFIGMAPS, configMap('chatty'));
+  const registry = new Registry();
+  const recorder = new ApiEventRecorder({
+    client: admin,
+    component: 'client-test',
+    logger: new TestLogger(),
+    budget: new TokenBucketRateLimiter<string>({ qps: 0.001, burst: 3 }),
+    registry,
+  });
+  for (let i = 0; i < 10; i++) recorder.record(subject, 'Normal', 'RunStarted', `item ${String(i)} started`);
+  await recorder.flush();
+  const events = (await admin.list<CoreV1Event>(EVENTS, { namespace, fieldSelector: `involvedObject.uid=${subject.metadata?.uid ?? ''}` })).items;
+  expect(events.map((event) => event.message).sort()).toEqual(['item 0 started', 'item 1 started', 'item 2 started']);
+  expect(await registry.getSingleMetricAsString('oaat_events_dropped_total')).toContain('oaat_events_dropped_total 7');
 });

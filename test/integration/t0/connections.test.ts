@@ -1,6 +1,7 @@
 /**
  * The operator's client reuses connections: many requests travel on few TCP connections to the
- * real API server, and watches hold connections of their own so they never starve requests.
+ * real API server, and watches hold connections of their own so they never starve requests;
+ * Events and retention deletes travel on a lane of their own.
  * A TCP pass-through in front of kube-apiserver counts the connections (TLS goes through it
  * untouched), and the client reads the kubeconfig with the operator's own loader.
  */
@@ -8,6 +9,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../../src/config.ts';
+import { buildContainer, resolve, TOKENS } from '../../../src/container.ts';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
 import { DEFAULT_REQUEST_CONNECTIONS, PooledClusterAccess } from '../../../src/runtime/cluster-access.ts';
 import { loadCredentialSource } from '../../../src/runtime/kubeconfig.ts';
@@ -109,4 +112,17 @@ it('keeps watches off the request pool: requests go through while more watches t
     stop.abort();
     await Promise.all(watches);
   }
+});
+
+it('gives Events and retention deletes a lane of their own: a backlog there does not delay a run request', async () => {
+  const config = loadConfig({ OAAT_CLIENT_QPS: '1', OAAT_CLIENT_BURST: '1', OAAT_LOG_LEVEL: 'error' });
+  const container = buildContainer(config, await loadCredentialSource({ env: { KUBECONFIG: cluster.info.kubeconfig } }), () => undefined);
+  const background = resolve(container, TOKENS.BackgroundClient);
+  const run = resolve(container, TOKENS.Client);
+  let backgroundDone = 0;
+  const backlog = Array.from({ length: 6 }, () => background.get(CONFIGMAPS, namespace, 'target').then(() => backgroundDone++));
+  await run.get(CONFIGMAPS, namespace, 'target');
+  // One request a second on each lane: the background backlog takes five seconds to drain.
+  expect(backgroundDone).toBeLessThan(6);
+  await Promise.all(backlog);
 });

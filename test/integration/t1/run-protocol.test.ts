@@ -89,7 +89,7 @@ it('creates refused for every item (a pod quota of 0): the group backs off, says
   // Requests measured on the operator's own metrics: 3 refused creates, then a dry run when
   // the backoff (30 s) ends; without the backoff: ~3 creates a second (the retry floor here is 2 s).
   const metrics = (await operator.http('/metrics')).text;
-  const refused = Number(/rest_client_requests_total\{code="403",method="POST"\} (\d+)/.exec(metrics)?.[1] ?? '0');
+  const refused = Number(/rest_client_requests_total\{code="403",method="POST",lane="run"\} (\d+)/.exec(metrics)?.[1] ?? '0');
   expect(refused).toBeGreaterThanOrEqual(3);
   expect(refused).toBeLessThanOrEqual(5);
   const burnt = Object.values((await ns().readGroup('refused')).status?.items ?? {}).filter((item) => item.last_run?.outcome === 'CreateFailed');

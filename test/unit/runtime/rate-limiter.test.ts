@@ -77,6 +77,16 @@ describe('TokenBucketRateLimiter', () => {
     expect(delays(limiter, 'a', 4).map((delay) => Math.round(delay))).toEqual([0, 0, 0, 100]);
   });
 
+  it('allows while a token is there and takes nothing when it refuses', () => {
+    const limiter = new TokenBucketRateLimiter<string>({ qps: 10, burst: 2 });
+    expect([limiter.allow(), limiter.allow(), limiter.allow(), limiter.allow()]).toEqual([true, true, false, false]);
+    jest.advanceTimersByTime(100);
+    expect([limiter.allow(), limiter.allow()]).toEqual([true, false]);
+    // The refusals borrowed nothing: after one more refill interval a reservation waits 0.
+    jest.advanceTimersByTime(100);
+    expect(limiter.when('a')).toBe(0);
+  });
+
   it('pays back reservations before it lets calls through again', () => {
     const limiter = new TokenBucketRateLimiter<string>({ qps: 10, burst: 1 });
     expect(delays(limiter, 'a', 3)).toEqual([0, 100, 200]);
