@@ -6,13 +6,13 @@
  * again? (The restarted process is another process: it never creates the pod of a claim it
  * finds, and gives the run up only once no create can still commit.)
  *
- * Run: npm run bench:liveness (EPISODES overrides 200). Virtual time: the figures do not
+ * Run: npm run bench:liveness (BENCH_EPISODES overrides 200). Virtual time: the figures do not
  * depend on the machine.
  */
 import type { OaatGroup } from '../../src/api/v1/types.ts';
 import { runEpisode } from '../../test/sim/episode.ts';
 
-const EPISODES = Number(process.env.EPISODES ?? 200);
+const EPISODES = Number(process.env.BENCH_EPISODES ?? 200);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -292,7 +292,7 @@ export class KubeClient implements ApiClient {
     try {
       response = await request(url, {
         method: 'GET',
-        headers: { ...headers, accept: JSON_TYPE },
+        headers: { ...headers, accept: JSON_TYPE, ...(this.options.userAgent !== undefined && { 'user-agent': this.options.userAgent }) },
         dispatcher,
         signal,
         headersTimeout: this.timeoutMs,

@@ -5,55 +5,16 @@
  * A TCP pass-through in front of kube-apiserver counts the connections (TLS goes through it
  * untouched), and the client reads the kubeconfig with the operator's own loader.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../../../src/config.ts';
 import { buildContainer, resolve, TOKENS } from '../../../src/container.ts';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
 import { DEFAULT_REQUEST_CONNECTIONS, PooledClusterAccess } from '../../../src/runtime/cluster-access.ts';
 import { loadCredentialSource } from '../../../src/runtime/kubeconfig.ts';
 import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { CountingPassThrough } from '../../support/counting-pass-through.ts';
 import { waitUntil } from '../../support/wait.ts';
 
 const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-
-/** Forwards TCP to the API server and counts the connections it accepted. */
-class CountingPassThrough {
-  accepted = 0;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(target: URL): Promise<CountingPassThrough> {
-    const server = createServer();
-    const counter = new CountingPassThrough(server);
-    server.on('connection', (client) => {
-      counter.accepted++;
-      const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-      for (const socket of [client, upstream]) {
-        counter.sockets.add(socket);
-        socket.on('close', () => counter.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return counter;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 let cluster: TestCluster;
 let namespace: string;
@@ -64,12 +25,9 @@ let client: KubeClient;
 beforeAll(async () => {
   cluster = connectCluster('T0');
   namespace = await cluster.createNamespace('connections');
-  const kubeconfig = readFileSync(cluster.info.kubeconfig, 'utf8');
-  const apiserver = new URL(cluster.kubeConfig.getCurrentCluster()?.server ?? '');
-  counter = await CountingPassThrough.start(apiserver);
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'oaat-connections-')), 'kubeconfig');
-  writeFileSync(file, kubeconfig.replace(apiserver.origin, `https://127.0.0.1:${String(counter.port)}`), { mode: 0o600 });
-  access = new PooledClusterAccess(await loadCredentialSource({ env: { KUBECONFIG: file } }));
+  let kubeconfig: string;
+  ({ counter, kubeconfig } = await CountingPassThrough.inFrontOf(cluster.info.kubeconfig));
+  access = new PooledClusterAccess(await loadCredentialSource({ env: { KUBECONFIG: kubeconfig } }));
   client = new KubeClient({ access });
   await client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace } });
 });
