@@ -134,6 +134,7 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
         client: new KubeClient({
           access: new PooledClusterAccess(credentials, { requestConnections: 1 }),
           fieldManager: FIELD_MANAGER,
+          userAgent: FIELD_MANAGER,
           requestTimeoutMs: config.leaderElection.renewDeadlineMs / 2,
         }),
         identity: resolve(context, TOKENS.Incarnation),
