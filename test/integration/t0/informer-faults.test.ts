@@ -102,6 +102,12 @@ it('converges to a fresh LIST after a partition and a compaction, and reconciles
   for (const name of deleted) await admin.delete(SECRETS, namespace, name);
   await compactEtcd(cluster.info);
   recorder.seen.length = 0;
+  // The informer must meet the partition (a request refused while it lasts), however fast the
+  // writes above were: with pooled connections its next request may come after them.
+  await waitUntil(() => Promise.resolve(proxy.events.some((event) => event.rule === 'partition')), (met) => met, {
+    what: 'a request of the informer to meet the partition',
+    timeoutMs: 30_000,
+  });
   proxy.heal();
 
   const fresh = state((await admin.list<KubernetesObject>(SECRETS, { namespace, labelSelector: `${LABEL}=yes` })).items);
