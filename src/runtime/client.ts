@@ -344,6 +344,9 @@ export class KubeClient implements ApiClient {
             ...(this.options.userAgent !== undefined && { 'user-agent': this.options.userAgent }),
           },
           ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
+          // undici closes the connection after a body on a method that does not expect one
+          // (DELETE) unless told otherwise; kube-apiserver reads DeleteOptions bodies.
+          reset: false,
           dispatcher,
           signal: timeout,
         });

@@ -5,6 +5,7 @@
  * A TCP pass-through in front of kube-apiserver counts the connections (TLS goes through it
  * untouched), and the client reads the kubeconfig with the operator's own loader.
  */
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadConfig } from '../../../src/config.ts';
 import { buildContainer, resolve, TOKENS } from '../../../src/container.ts';
 import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
@@ -40,6 +41,15 @@ afterAll(async () => {
 it('sends 200 requests one after another on one connection', async () => {
   const before = counter.accepted;
   for (let i = 0; i < 200; i++) await client.get(CONFIGMAPS, namespace, 'target');
+  expect(counter.accepted - before).toBeLessThanOrEqual(1);
+});
+
+it('keeps the connection after a delete with preconditions (a DeleteOptions body)', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `doomed-${String(i)}`);
+  const created: KubernetesObject[] = [];
+  for (const name of names) created.push(await client.create<KubernetesObject>(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace } }));
+  const before = counter.accepted;
+  for (const object of created) await client.delete(CONFIGMAPS, namespace, object.metadata?.name ?? '', { uid: object.metadata?.uid ?? '' });
   expect(counter.accepted - before).toBeLessThanOrEqual(1);
 });
 
