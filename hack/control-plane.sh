@@ -77,7 +77,8 @@ alive() {
 }
 
 # wait_ready NAME SECONDS CMD...: polls CMD until it succeeds; fails with the log path when the
-# component dies or the time runs out.
+# component dies or the time runs out. A component that died while CMD succeeded fails too:
+# CMD then reached another process on the same port (another control plane took it first).
 wait_ready() {
   local name=$1 t=$2; shift 2
   local end=$((SECONDS + t))
@@ -88,6 +89,9 @@ wait_ready() {
     ((SECONDS < end)) || fail_start "$name not ready after ${t}s (log: $LOGS/${name%-node}.log)" "$LOGS/${name%-node}.log"
     sleep 0.2
   done
+  if [[ $name != kwok-node ]] && ! alive "$name"; then
+    fail_start "$name exited during start-up; its port answered from another process (log: $LOGS/$name.log)" "$LOGS/$name.log"
+  fi
 }
 
 fail_start() {
@@ -146,12 +150,21 @@ etcd_data_dir() {
 
 start_etcd() {
   local data; data=$(etcd_data_dir); echo "$data" >"$STATE/etcd-data-dir"
-  EP=$(free_port); local peer; peer=$(free_port)
-  launch etcd "$BIN/etcd" --name=oaat --data-dir="$data" --unsafe-no-fsync=true --log-level=warn \
-    --listen-client-urls="http://127.0.0.1:$EP" --advertise-client-urls="http://127.0.0.1:$EP" \
-    --listen-peer-urls="http://127.0.0.1:$peer" --initial-advertise-peer-urls="http://127.0.0.1:$peer" \
-    --initial-cluster="oaat=http://127.0.0.1:$peer" --quota-backend-bytes=$((2 * 1024 * 1024 * 1024))
-  echo "$EP $peer" >"$STATE/etcd.ports"
+  local attempt peer
+  for attempt in 1 2 3; do
+    EP=$(free_port); peer=$(free_port)
+    launch etcd "$BIN/etcd" --name=oaat --data-dir="$data" --unsafe-no-fsync=true --log-level=warn \
+      --listen-client-urls="http://127.0.0.1:$EP" --advertise-client-urls="http://127.0.0.1:$EP" \
+      --listen-peer-urls="http://127.0.0.1:$peer" --initial-advertise-peer-urls="http://127.0.0.1:$peer" \
+      --initial-cluster="oaat=http://127.0.0.1:$peer" --quota-backend-bytes=$((2 * 1024 * 1024 * 1024))
+    echo "$EP $peer" >"$STATE/etcd.ports"
+    # A free port can be taken between free_port and etcd's bind (several control planes
+    # starting at once): etcd then exits at once, and is started again on new ports.
+    sleep 0.5
+    if alive etcd || ! grep -q 'address already in use' "$LOGS/etcd.log"; then break; fi
+    say "etcd: a port was taken meanwhile (attempt $attempt); new ports"
+    rm -rf "$data"
+  done
   wait_ready etcd "$START_TIMEOUT" curl -fsS --max-time 2 "http://127.0.0.1:$EP/health"
 }
 
