@@ -14,7 +14,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Credentials, CredentialSource, TlsMaterial } from './cluster-access.ts';
 
@@ -56,7 +55,15 @@ export async function loadCredentialSource(options: LoadOptions): Promise<Creden
     if (files.length > 0) throw new KubeConfigError(`cannot read $KUBECONFIG ${file}: ${(error as Error).message}`);
   }
   if (text !== undefined) {
-    const settings = parseKubeConfig(text, file);
+    // Imported here: a pod's service account needs no YAML (13 MiB of RSS, bench/REPORT.md).
+    const { parse } = await import('yaml');
+    let document: unknown;
+    try {
+      document = parse(text);
+    } catch (error) {
+      throw new KubeConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+    }
+    const settings = parseKubeConfig(document, file);
     if (settings === undefined) return clientNodeSource(await defaultKubeConfig());
     return new StaticCredentials(settings, readFile, options.now ?? Date.now);
   }
@@ -93,17 +100,11 @@ export interface ConnectionSettings {
 const COVERED_USER_KEYS = new Set(['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile']);
 
 /**
- * The current context's cluster and user of a kubeconfig, or undefined when the user needs
- * client-node (exec, auth-provider, basic auth, impersonation). Relative file paths are taken
- * from the kubeconfig's directory, as kubectl does.
+ * The current context's cluster and user of a kubeconfig (`document`: the parsed YAML of
+ * `file`), or undefined when the user needs client-node (exec, auth-provider, basic auth,
+ * impersonation). Relative file paths are taken from the kubeconfig's directory, as kubectl does.
  */
-export function parseKubeConfig(text: string, file: string): ConnectionSettings | undefined {
-  let document: unknown;
-  try {
-    document = parse(text);
-  } catch (error) {
-    throw new KubeConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
-  }
+export function parseKubeConfig(document: unknown, file: string): ConnectionSettings | undefined {
   const config = asRecord(document);
   const contextName = asString(config['current-context']);
   if (contextName === undefined) throw new KubeConfigError(`${file} has no current-context`);

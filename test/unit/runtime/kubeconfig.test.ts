@@ -3,8 +3,8 @@ import { KubeConfigError, loadCredentialSource, parseKubeConfig, StaticCredentia
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
-function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = { server: 'https://127.0.0.1:6443', 'certificate-authority-data': b64('CA') }): string {
-  return JSON.stringify({
+function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = { server: 'https://127.0.0.1:6443', 'certificate-authority-data': b64('CA') }): Record<string, unknown> {
+  return {
     apiVersion: 'v1',
     kind: 'Config',
     'current-context': 'ctx',
@@ -14,7 +14,7 @@ function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unkno
     ],
     clusters: [{ name: 'c', cluster }],
     users: [{ name: 'u', user }],
-  });
+  };
 }
 
 /** A file system of named contents that counts its reads; a missing file throws like readFileSync. */
@@ -65,12 +65,11 @@ describe('parseKubeConfig', () => {
   });
 
   it.each([
-    ['not YAML', '{ current-context: [', /is not valid YAML/],
-    ['no current-context', JSON.stringify({ clusters: [] }), /has no current-context/],
-    ['a missing context', JSON.stringify({ 'current-context': 'x', contexts: [] }), /no context named x/],
+    ['no current-context', { clusters: [] }, /has no current-context/],
+    ['a missing context', { 'current-context': 'x', contexts: [] }, /no context named x/],
     ['a cluster without server', kubeconfig({}, { 'certificate-authority-data': b64('CA') }), /cluster c has no server/],
-  ])('says what is wrong with a kubeconfig that has %s', (_what, text, message) => {
-    expect(() => parseKubeConfig(text, '/k')).toThrow(message);
+  ])('says what is wrong with a kubeconfig that has %s', (_what, document, message) => {
+    expect(() => parseKubeConfig(document, '/k')).toThrow(message);
   });
 });
 
@@ -117,11 +116,15 @@ describe('StaticCredentials', () => {
 
 describe('loadCredentialSource', () => {
   it('uses $KUBECONFIG before ~/.kube/config and the service account', async () => {
-    const fs = files({ '/k/config': kubeconfig({ token: 'from-env' }), '/home/me/.kube/config': kubeconfig({ token: 'from-home' }) });
+    const fs = files({ '/k/config': JSON.stringify(kubeconfig({ token: 'from-env' })), '/home/me/.kube/config': JSON.stringify(kubeconfig({ token: 'from-home' })) });
     const source = await loadCredentialSource({ env: { KUBECONFIG: '/k/config', HOME: '/home/me', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, readFile: fs.readFile });
     expect((await source.read()).headers.authorization).toBe('Bearer from-env');
     const home = await loadCredentialSource({ env: { HOME: '/home/me' }, readFile: fs.readFile });
     expect((await home.read()).headers.authorization).toBe('Bearer from-home');
+  });
+
+  it('says so when the kubeconfig is not YAML', async () => {
+    await expect(loadCredentialSource({ env: { KUBECONFIG: '/k' }, readFile: files({ '/k': '{ current-context: [' }).readFile })).rejects.toThrow(/\/k is not valid YAML/);
   });
 
   it('says so when $KUBECONFIG names a file that cannot be read', async () => {
