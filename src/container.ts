@@ -63,8 +63,6 @@ export const TOKENS = {
   Config: token<OperatorConfig>('OperatorConfig'),
   /** This process's identity, new at every start: `<host>_<uuid>` (lease holder, claim owner). */
   Incarnation: token<string>('Incarnation'),
-  /** Where the API server is and how requests authenticate (kubeconfig or service account). */
-  Credentials: token<CredentialSource>('CredentialSource'),
   Logger: token<Logger>('Logger'),
   Registry: token<Registry>('Registry'),
   /** Run-critical requests (caches, claims, creates, closes): nothing else takes its connections or its rate. */
@@ -93,7 +91,6 @@ export type ControllerRegistration = (container: Container) => void;
 export function buildContainer(config: OperatorConfig, credentials: CredentialSource, register: ControllerRegistration): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   provide(container, TOKENS.Config).toConstantValue(config);
-  provide(container, TOKENS.Credentials).toConstantValue(credentials);
   provide(container, TOKENS.Incarnation).toConstantValue(`${hostname()}_${randomUUID()}`);
   provide(container, TOKENS.Logger).toConstantValue(createLogger(config.logLevel, config.logFormat));
   provide(container, TOKENS.Registry).toDynamicValue(() => {
@@ -102,7 +99,7 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
     return registry;
   });
   // Two lanes with the same limits: the background one never delays a run's requests.
-  const lane = (connections: number | undefined, metrics: RestClientMetrics, lane: string): KubeClient =>
+  const laneClient = (connections: number | undefined, metrics: RestClientMetrics, lane: string): KubeClient =>
     new KubeClient({
       access: new PooledClusterAccess(credentials, connections === undefined ? {} : { requestConnections: connections }),
       fieldManager: FIELD_MANAGER,
@@ -113,8 +110,8 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
       lane,
     });
   provide(container, TOKENS.ClientMetrics).toDynamicValue((context) => new RestClientMetrics(resolve(context, TOKENS.Registry)));
-  provide(container, TOKENS.Client).toDynamicValue((context) => lane(undefined, resolve(context, TOKENS.ClientMetrics), 'run'));
-  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => lane(2, resolve(context, TOKENS.ClientMetrics), 'background'));
+  provide(container, TOKENS.Client).toDynamicValue((context) => laneClient(undefined, resolve(context, TOKENS.ClientMetrics), 'run'));
+  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => laneClient(2, resolve(context, TOKENS.ClientMetrics), 'background'));
   provide(container, TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.EventRecorder).toDynamicValue(

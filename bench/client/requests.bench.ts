@@ -15,16 +15,16 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
-import { KubeClient, type ResourceType } from '../../src/runtime/client.ts';
+import { KubeClient } from '../../src/runtime/client.ts';
 import { PooledClusterAccess, type ClusterAccess, type CredentialSource, type PreparedRequest } from '../../src/runtime/cluster-access.ts';
 import { loadCredentialSource } from '../../src/runtime/kubeconfig.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
+import { CONFIGMAPS } from '../../test/support/resource-types.ts';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 500);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 2000);
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 /** An access that builds a dispatcher per request (`fresh`) or shares one built with `options`. */
 class BenchAccess implements ClusterAccess {

@@ -21,7 +21,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { request, type Dispatcher } from 'undici';
 import { ApiError, ConflictError, NotSentError } from './api-error.ts';
-import type { ClusterAccess } from './cluster-access.ts';
+import type { ClusterAccess, ConnectionKind, PreparedRequest } from './cluster-access.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** Where a kind of object lives in the API. */
@@ -287,12 +287,12 @@ export class KubeClient implements ApiClient {
       labelSelector: options.labelSelector,
       fieldSelector: options.fieldSelector,
     });
-    const { headers, dispatcher } = await this.options.access.prepare('watch');
+    const { headers, dispatcher } = await this.prepare('watch');
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
         method: 'GET',
-        headers: { ...headers, accept: JSON_TYPE, ...(this.options.userAgent !== undefined && { 'user-agent': this.options.userAgent }) },
+        headers,
         dispatcher,
         signal,
         headersTimeout: this.timeoutMs,
@@ -327,7 +327,7 @@ export class KubeClient implements ApiClient {
         if (wait > 0) await sleep(wait);
       }
       // Credentials may take a while (an exec plugin): the deadline is checked after them.
-      const { headers, dispatcher } = await this.options.access.prepare('request');
+      const { headers, dispatcher } = await this.prepare('request');
       if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
         throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
       }
@@ -337,12 +337,7 @@ export class KubeClient implements ApiClient {
       try {
         response = await request(url, {
           method: call.method,
-          headers: {
-            ...headers,
-            accept: JSON_TYPE,
-            ...(call.contentType !== undefined && { 'content-type': call.contentType }),
-            ...(this.options.userAgent !== undefined && { 'user-agent': this.options.userAgent }),
-          },
+          headers: { ...headers, ...(call.contentType !== undefined && { 'content-type': call.contentType }) },
           ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
           // undici closes the connection after a body on a method that does not expect one
           // (DELETE) unless told otherwise; kube-apiserver reads DeleteOptions bodies.
@@ -365,6 +360,13 @@ export class KubeClient implements ApiClient {
       }
       throw error;
     }
+  }
+
+  /** The access's credentials and pool for the next request of `kind`, with the headers every request carries. */
+  private async prepare(kind: ConnectionKind): Promise<PreparedRequest> {
+    const { headers, dispatcher } = await this.options.access.prepare(kind);
+    const userAgent = this.options.userAgent === undefined ? {} : { 'user-agent': this.options.userAgent };
+    return { dispatcher, headers: { ...headers, accept: JSON_TYPE, ...userAgent } };
   }
 
   private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): string {

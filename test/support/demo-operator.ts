@@ -11,13 +11,13 @@ import type { Container } from 'inversify';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { controllerOptions, provide, resolve, token, TOKENS } from '../../src/container.ts';
 import { runOperator } from '../../src/operator.ts';
-import type { KubeClient, ResourceType } from '../../src/runtime/client.ts';
+import type { KubeClient } from '../../src/runtime/client.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../../src/runtime/reconciler.ts';
 import { DEMO_LABEL, STAMP } from './demo-operator-labels.ts';
+import { CONFIGMAPS } from './resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const DEMO_INFORMER = token<Informer<KubernetesObject>>('DemoConfigMapInformer');
 
 class Stamper implements Reconciler {

@@ -5,14 +5,14 @@
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { ApiError, ConflictError, isAlreadyExists, isNotFound } from '../../../src/runtime/api-error.ts';
-import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { KubeClient } from '../../../src/runtime/client.ts';
 import { ApiEventRecorder, EVENTS } from '../../../src/runtime/events.ts';
 import { TokenBucketRateLimiter } from '../../../src/runtime/rate-limiter.ts';
 import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { TestLogger } from '../../support/test-logger.ts';
+import { CONFIGMAPS } from '../../support/resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 let cluster: TestCluster;
 let admin: KubeClient;

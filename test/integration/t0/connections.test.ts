@@ -8,14 +8,14 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadConfig } from '../../../src/config.ts';
 import { buildContainer, resolve, TOKENS } from '../../../src/container.ts';
-import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { KubeClient } from '../../../src/runtime/client.ts';
 import { DEFAULT_REQUEST_CONNECTIONS, PooledClusterAccess } from '../../../src/runtime/cluster-access.ts';
 import { loadCredentialSource } from '../../../src/runtime/kubeconfig.ts';
 import { connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { CountingPassThrough } from '../../support/counting-pass-through.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { CONFIGMAPS } from '../../support/resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 let cluster: TestCluster;
 let namespace: string;

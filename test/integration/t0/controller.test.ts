@@ -16,8 +16,8 @@ import { TerminalError, type Reconciler, type Request, type Result } from '../..
 import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { TestLogger } from '../../support/test-logger.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { CONFIGMAPS } from '../../support/resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const SECRETS: ResourceType = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
 /** Only objects the test made (a T2 plane adds ConfigMap kube-root-ca.crt to every namespace). */
 const MEMBER = 'controller.test/member';

@@ -3,13 +3,13 @@
  * relisting, indexes, and handlers that see every add, update and delete.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { KubeClient } from '../../../src/runtime/client.ts';
 import { Informer, type InformerOptions } from '../../../src/runtime/informer.ts';
 import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { TestLogger } from '../../support/test-logger.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { CONFIGMAPS } from '../../support/resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const LABEL = 'informer.test/member';
 
 let cluster: TestCluster;

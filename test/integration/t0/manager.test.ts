@@ -7,14 +7,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeClient, type ResourceType } from '../../../src/runtime/client.ts';
+import { KubeClient } from '../../../src/runtime/client.ts';
 import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { DEMO_LABEL, STAMP } from '../../support/demo-operator-labels.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
 import { waitUntil } from '../../support/wait.ts';
+import { CONFIGMAPS } from '../../support/resource-types.ts';
 
-const CONFIGMAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const LEASE_MS = 3_000;
 const RETRY_MS = 500;
 
