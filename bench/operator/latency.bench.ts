@@ -1,27 +1,28 @@
 /**
  * End-to-end benchmark of the built operator (`dist/`) on a local T1 control plane of its own,
- * with an audit log: BENCH_GROUPS groups of BENCH_ITEMS items each; every item pod is told to
- * succeed as soon as it runs, and every group runs BENCH_RUNS_PER_GROUP times, all at once.
- * Measures, as a watcher of the API sees it:
- * - hand-over latency: from a pod turning Succeeded to the next pod of its group appearing;
+ * with an audit log: BENCH_GROUPS groups of BENCH_ITEMS items each, frequency 1s; every item pod
+ * is told to succeed as soon as it runs, and every group runs BENCH_RUNS_PER_GROUP times, all at
+ * once (a worst-case burst). Measures, as a watcher of the API sees it:
+ * - hand-over latency: from a pod seen Succeeded to the next pod of its group seen ADDED;
  * - the operator's API requests per run, by verb, resource and answer, from kube-apiserver's
  *   audit log (the operator's user agent), and the TCP connections it opened (through a
  *   counting pass-through in front of kube-apiserver);
- * - idle: the groups' frequency is then raised to 1h and, once the last runs have closed, the
- *   operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and none
- *   here: leader election is off, should remain);
+ * - idle: the groups' frequency is then raised to 1h and, once no pod has been created for 10 s,
+ *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
+ *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used.
  *
- * Run: npm run bench:operator (BENCH_GROUPS, BENCH_ITEMS, BENCH_RUNS_PER_GROUP,
- * BENCH_IDLE_SECONDS override 50, 3, BENCH_ITEMS and 30). Extra OAAT_* settings pass through.
+ * Run: npm run bench:operator. Knobs (defaults): BENCH_GROUPS (50), BENCH_ITEMS (3),
+ * BENCH_RUNS_PER_GROUP (BENCH_ITEMS), BENCH_IDLE_SECONDS (30). Extra OAAT_* settings pass
+ * through to the operator.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../../src/container.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
@@ -29,11 +30,20 @@ import { CountingPassThrough } from '../../test/support/counting-pass-through.ts
 import { installOaatCrds } from '../../test/support/oaat.ts';
 import { simulateOutcome } from '../../test/support/pods.ts';
 
-const GROUPS = Number(process.env.BENCH_GROUPS ?? 50);
-const ITEMS = Number(process.env.BENCH_ITEMS ?? 3);
+function knob(name: string, fallback: number, check: (value: number) => boolean = (value) => value > 0): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || !check(value)) throw new Error(`${name}=${String(process.env[name])} is not a usable value`);
+  return value;
+}
+const positiveInteger = (value: number): boolean => Number.isInteger(value) && value > 0;
+
+const GROUPS = knob('BENCH_GROUPS', 50, positiveInteger);
+const ITEMS = knob('BENCH_ITEMS', 3, positiveInteger);
 // One run per item: each hand-over then finds a never-run item eligible at once.
-const RUNS_PER_GROUP = Number(process.env.BENCH_RUNS_PER_GROUP ?? ITEMS);
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+const RUNS_PER_GROUP = knob('BENCH_RUNS_PER_GROUP', ITEMS, positiveInteger);
+const IDLE_SECONDS = knob('BENCH_IDLE_SECONDS', 30, (value) => value >= 0);
+/** How long the benchmark waits for what must come, at most. */
+const PATIENCE_MS = 1_800_000;
 
 interface AuditEvent {
   auditID: string;
@@ -44,9 +54,15 @@ interface AuditEvent {
   responseStatus?: { code?: number };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
+function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+/** p50, p90, p99 and max of `values` (ms), rounded, and how many there were. */
+function summary(values: readonly number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number): number => Math.round(percentile(sorted, p));
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: sorted.length };
 }
 
 async function freePort(): Promise<number> {
@@ -70,6 +86,181 @@ function operatorRequests(events: AuditEvent[]): Map<string, number> {
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** Resolves with `promise`, or throws once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: timeout.signal }).then(() => {
+        throw new Error(`benchmark: ${what} did not happen in ${String(ms / 1000)} s`);
+      }),
+    ]);
+  } finally {
+    timeout.abort();
+  }
+}
+
+/**
+ * Watches `path` while the benchmark runs. A watch that ends is started again from the last
+ * resourceVersion seen, so no event is lost or repeated: client-node's Watch ends after 30 s
+ * without an event. After
+ * an ERROR event (410: that resourceVersion is gone) it lists again: `onEvent` must take an
+ * ADDED it has seen before.
+ */
+function watchAlways(kubeConfig: KubeConfig, path: string, onEvent: (type: string, object: KubernetesObject) => void): void {
+  let resourceVersion: string | undefined;
+  const watch = (): void => {
+    void new Watch(kubeConfig).watch(path, { allowWatchBookmarks: true, resourceVersion }, (type: string, object: KubernetesObject) => {
+      if (type === 'ERROR') {
+        console.error(`benchmark: watch of ${path} from ${String(resourceVersion)} failed, listing again: ${JSON.stringify(object)}`);
+        resourceVersion = undefined;
+        return;
+      }
+      resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
+      if (type !== 'BOOKMARK') onEvent(type, object);
+    }, () => setTimeout(watch, 200));
+  };
+  watch();
+}
+
+/** A pod seen created after its group's previous pod was seen Succeeded. */
+interface HandOver {
+  group: string;
+  /** Epoch ms: the previous pod seen Succeeded, and this one seen ADDED. */
+  succeededAt: number;
+  addedAt: number;
+}
+
+/**
+ * Watches the benchmark's pods, tells each one to succeed once it runs, and records
+ * what the watch shows (epoch ms of the benchmark's clock, which the control plane shares).
+ */
+class PodDriver {
+  readonly handOvers: HandOver[] = [];
+  /** Every success seen, in order. */
+  readonly successes: { group: string; at: number }[] = [];
+  /** Pods seen ADDED so far. */
+  added = 0;
+  private readonly seen = new Set<string>();
+  private readonly live = new Set<string>();
+  private readonly told = new Set<string>();
+  private readonly recorded = new Set<string>();
+  private readonly succeededAt = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly cluster: TestCluster,
+    private readonly namespace: string,
+  ) {}
+
+  watch(): void {
+    watchAlways(this.cluster.kubeConfig, `/api/v1/namespaces/${this.namespace}/pods`, (type: string, pod: V1Pod) => {
+      this.observe(type, pod);
+      for (const waiter of this.waiters) waiter();
+    });
+  }
+
+  /** Pods seen ADDED and neither terminal nor deleted yet. */
+  get livePods(): number {
+    return this.live.size;
+  }
+
+  /** Resolves once `condition` holds, checked now and after each pod event. */
+  async until(condition: () => boolean, what: string, ms = PATIENCE_MS): Promise<void> {
+    if (condition()) return;
+    let waiter = (): void => undefined;
+    try {
+      await within(new Promise<void>((resolve) => {
+        waiter = () => { if (condition()) resolve(); };
+        this.waiters.add(waiter);
+      }), ms, what);
+    } finally {
+      this.waiters.delete(waiter);
+    }
+  }
+
+  private observe(type: string, pod: V1Pod): void {
+    const group = pod.metadata?.labels?.['parent-name'] ?? '';
+    const name = pod.metadata?.name ?? '';
+    const phase = pod.status?.phase;
+    const now = Date.now();
+    if (type === 'ADDED' && !this.seen.has(name)) {
+      this.seen.add(name);
+      this.added++;
+      this.live.add(name);
+      const succeededAt = this.succeededAt.get(group);
+      this.succeededAt.delete(group);
+      if (succeededAt !== undefined) this.handOvers.push({ group, succeededAt, addedAt: now });
+    }
+    if (type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed') this.live.delete(name);
+    if (phase === 'Running' && !this.told.has(name)) {
+      this.told.add(name);
+      simulateOutcome(this.cluster.core, this.namespace, name, { outcome: 'succeed' }).catch((error: unknown) => {
+        console.error(`benchmark: could not tell pod ${name} to succeed: ${String(error)}`);
+      });
+    }
+    if (phase === 'Succeeded' && this.told.has(name) && !this.recorded.has(name)) {
+      this.recorded.add(name);
+      this.succeededAt.set(group, now);
+      this.successes.push({ group, at: now });
+    }
+  }
+}
+
+/** Where the audit log (its size) and the connection count stood, and when. */
+interface Mark {
+  auditBytes: number;
+  connections: number;
+  at: number;
+}
+
+interface Measured {
+  /** The report's fields of the measurement, first in the output. */
+  report: Record<string, unknown>;
+  /** Runs completed between the two marks: the requests are counted per run. */
+  runs: number;
+  from: Mark;
+  to: Mark;
+}
+
+interface Bench {
+  driver: PodDriver;
+  mark: () => Mark;
+  /** The mark taken just before the groups were applied (burst counts from the operator's start). */
+  applied: Mark;
+}
+
+/** Every group runs RUNS_PER_GROUP times, all at once. */
+async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
+  const runs = new Map<string, number>();
+  let counted = 0;
+  let done = 0;
+  await driver.until(() => {
+    for (; counted < driver.successes.length; counted++) {
+      const group = driver.successes[counted]?.group ?? '';
+      const count = (runs.get(group) ?? 0) + 1;
+      runs.set(group, count);
+      if (count === RUNS_PER_GROUP) done++;
+    }
+    return done === GROUPS;
+  }, 'the burst');
+  const to = mark();
+  const totalRuns = GROUPS * RUNS_PER_GROUP;
+  return {
+    report: {
+      groups: GROUPS,
+      itemsPerGroup: ITEMS,
+      runs: totalRuns,
+      elapsedSeconds: Number(((to.at - applied.at) / 1000).toFixed(1)),
+      handOverMs: summary(driver.handOvers.map((h) => h.addedAt - h.succeededAt)),
+    },
+    runs: totalRuns,
+    from: { ...applied, auditBytes: 0 },
+    to,
+  };
+}
+
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-'));
 const info = startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, audit: true });
 const cluster = new TestCluster(info);
@@ -89,40 +280,8 @@ try {
     ],
     namespace,
   );
-
-  const succeededAt = new Map<string, number>(); // group -> time its last pod was seen Succeeded
-  const latencies: number[] = [];
-  const runs = new Map<string, number>();
-  const told = new Set<string>();
-  let done = 0;
-  const finished = new Promise<void>((resolve) => {
-    void new Watch(cluster.kubeConfig).watch(
-      `/api/v1/namespaces/${namespace}/pods`,
-      {},
-      (type: string, pod: V1Pod) => {
-        const group = pod.metadata?.labels?.['parent-name'] ?? '';
-        const name = pod.metadata?.name ?? '';
-        const now = performance.now();
-        if (type === 'ADDED') {
-          const previous = succeededAt.get(group);
-          if (previous !== undefined) latencies.push(now - previous);
-          succeededAt.delete(group);
-        }
-        if (pod.status?.phase === 'Running' && !told.has(name)) {
-          told.add(name);
-          void simulateOutcome(cluster.core, namespace, name, { outcome: 'succeed' });
-        }
-        if (pod.status?.phase === 'Succeeded' && !succeededAt.has(group) && told.has(name) && !told.has(`${name}/done`)) {
-          told.add(`${name}/done`);
-          succeededAt.set(group, now);
-          const count = (runs.get(group) ?? 0) + 1;
-          runs.set(group, count);
-          if (count === RUNS_PER_GROUP && ++done === GROUPS) resolve();
-        }
-      },
-      () => undefined,
-    );
-  });
+  const driver = new PodDriver(cluster, namespace);
+  driver.watch();
 
   const metricsPort = await freePort();
   operator = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/main.js')], {
@@ -146,9 +305,18 @@ try {
     void metric('process_resident_memory_bytes').then((rss) => { if (rss > peakRss) peakRss = rss; }, () => undefined);
   }, 500);
 
-  const readAudit = (): AuditEvent[] => readFileSync(info.auditLog ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
-  const started = performance.now();
-  const connectionsBefore = counter.accepted;
+  const auditLog = info.auditLog ?? '';
+  const mark = (): Mark => ({ auditBytes: statSync(auditLog).size, connections: counter.accepted, at: Date.now() });
+  /** The audit events written between two marks (an event cut by a mark is lost: at most one at each end). */
+  const readAudit = (from: Mark, to?: Mark): AuditEvent[] =>
+    readFileSync(auditLog).subarray(from.auditBytes, to?.auditBytes).toString('utf8').split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as AuditEvent];
+      } catch {
+        return [];
+      }
+    });
+  const applied = mark();
   const groups = Array.from({ length: GROUPS }, (_, g) => ({
     apiVersion: 'kawaja.net/v1',
     kind: 'OaatGroup',
@@ -156,34 +324,32 @@ try {
     spec: { frequency: '1s', oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
   }));
   await cluster.apply(groups, namespace);
-  await Promise.race([finished, sleep(1_800_000).then(() => { throw new Error('benchmark did not finish in 30 minutes'); })]);
-  const elapsed = (performance.now() - started) / 1000;
-  const runConnections = counter.accepted - connectionsBefore;
-  const totalRuns = GROUPS * RUNS_PER_GROUP;
-  const runRequests = operatorRequests(readAudit());
+  const measured = await burst({ driver, mark, applied });
+  const runRequests = operatorRequests(readAudit(measured.from, measured.to));
 
-  // Idle: nothing is eligible for an hour; after the runs in flight closed, count what is still sent.
+  // Idle: nothing is eligible for an hour (never-run items still run once); once no
+  // pod runs and none has been created for 10 s, count what is still sent.
   await cluster.apply(groups.map((group) => ({ ...group, spec: { ...group.spec, frequency: '1h' } })), namespace);
-  await sleep(10_000);
-  const idleFrom = readAudit().length;
-  const idleConnectionsFrom = counter.accepted;
+  let added: number;
+  do {
+    await driver.until(() => driver.livePods === 0, 'the last runs ending', 60_000);
+    added = driver.added;
+    await sleep(10_000);
+  } while (added !== driver.added);
+  const idleFrom = mark();
   await sleep(IDLE_SECONDS * 1000);
-  const idleRequests = operatorRequests(readAudit().slice(idleFrom));
+  const idleRequests = operatorRequests(readAudit(idleFrom));
   clearInterval(sampler);
   const mib = (bytes: number): number => Math.round(bytes / 1048576);
 
   console.log(JSON.stringify({
-    groups: GROUPS,
-    itemsPerGroup: ITEMS,
-    runs: totalRuns,
-    elapsedSeconds: Number(elapsed.toFixed(1)),
-    handOverMs: { p50: Math.round(percentile(latencies, 0.5)), p90: Math.round(percentile(latencies, 0.9)), p99: Math.round(percentile(latencies, 0.99)), max: Math.round(Math.max(...latencies)), samples: latencies.length },
-    requestsPerRun: Object.fromEntries([...runRequests].map(([key, count]) => [key, Number((count / totalRuns).toFixed(2))])),
-    connectionsOpened: runConnections,
+    ...measured.report,
+    requestsPerRun: Object.fromEntries([...runRequests].map(([key, count]) => [key, Number((count / measured.runs).toFixed(2))])),
+    connectionsOpened: measured.to.connections - measured.from.connections,
     idle: {
       seconds: IDLE_SECONDS,
       requests: Object.fromEntries(idleRequests),
-      connectionsOpened: counter.accepted - idleConnectionsFrom,
+      connectionsOpened: counter.accepted - idleFrom.connections,
     },
     memoryMiB: { rssPeak: mib(peakRss), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) },
     eventsDropped: await metric('oaat_events_dropped_total'),
@@ -193,5 +359,5 @@ try {
   await counter.stop();
   stopControlPlane(stateDir);
 }
-// The benchmark's own watch would keep the process waiting for a server that is gone.
+// The benchmark's own watches would keep the process waiting for a server that is gone (and start again).
 process.exit(0);
