@@ -1,20 +1,31 @@
 /**
  * End-to-end benchmark of the built operator (`dist/`) on a local T1 control plane of its own,
- * with an audit log: BENCH_GROUPS groups of BENCH_ITEMS items each, frequency 1s; every item pod
- * is told to succeed as soon as it runs, and every group runs BENCH_RUNS_PER_GROUP times, all at
- * once (a worst-case burst). Measures, as a watcher of the API sees it:
- * - hand-over latency: from a pod seen Succeeded to the next pod of its group seen ADDED;
+ * with an audit log. BENCH_GROUPS groups; every item pod is told to succeed once it runs, when
+ * the mode (BENCH_MODE) says:
+ * - `burst` (default): BENCH_ITEMS items a group, frequency 1s; every pod succeeds at once and
+ *   every group runs BENCH_RUNS_PER_GROUP times, all at once (a worst-case burst).
+ *   Hand-over latency: from a pod seen Succeeded to the next pod of its group seen ADDED.
+ * - `steady`: BENCH_ITEMS items a group, frequency 1s; a pod runs GROUPS / BENCH_RATE seconds,
+ *   so the groups together complete BENCH_RATE runs a second. Each group's first pod is held
+ *   until every group's first pod runs (the creation burst is not measured), then the first
+ *   pods end one after another, evenly over one run's length. Measured over the
+ *   BENCH_DURATION_SECONDS that follow: hand-over latency of the successes in that window, and
+ *   the completion rate achieved. Every later item is eligible at hand-over: (items - 1) runs
+ *   must last longer than the frequency.
+ * All modes also report:
  * - the operator's API requests per run, by verb, resource and answer, from kube-apiserver's
  *   audit log (the operator's user agent), and the TCP connections it opened (through a
- *   counting pass-through in front of kube-apiserver);
+ *   counting pass-through in front of kube-apiserver); over the whole burst, or over the
+ *   window, per run completed in it;
  * - idle: the groups' frequency is then raised to 1h and, once no pod has been created for 10 s,
  *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
  *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used.
  *
- * Run: npm run bench:operator. Knobs (defaults): BENCH_GROUPS (50), BENCH_ITEMS (3),
- * BENCH_RUNS_PER_GROUP (BENCH_ITEMS), BENCH_IDLE_SECONDS (30). Extra OAAT_* settings pass
- * through to the operator.
+ * Run: npm run bench:operator. Knobs (defaults): BENCH_MODE (burst), BENCH_GROUPS (50),
+ * BENCH_ITEMS (3), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst), BENCH_RATE (20 completions/s;
+ * steady), BENCH_DURATION_SECONDS (120; steady), BENCH_IDLE_SECONDS (30). Extra OAAT_*
+ * settings pass through to the operator.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -23,12 +34,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { frequencyMs } from '../../src/api/v1/defaults.ts';
 import { FIELD_MANAGER } from '../../src/container.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
 import { installOaatCrds } from '../../test/support/oaat.ts';
 import { simulateOutcome } from '../../test/support/pods.ts';
+
+const MODES = ['burst', 'steady'] as const;
+type Mode = (typeof MODES)[number];
 
 function knob(name: string, fallback: number, check: (value: number) => boolean = (value) => value > 0): number {
   const value = Number(process.env[name] ?? fallback);
@@ -37,11 +52,22 @@ function knob(name: string, fallback: number, check: (value: number) => boolean 
 }
 const positiveInteger = (value: number): boolean => Number.isInteger(value) && value > 0;
 
+const MODE = (process.env.BENCH_MODE ?? 'burst') as Mode;
+if (!MODES.includes(MODE)) throw new Error(`BENCH_MODE=${MODE}: one of ${MODES.join(', ')}`);
 const GROUPS = knob('BENCH_GROUPS', 50, positiveInteger);
 const ITEMS = knob('BENCH_ITEMS', 3, positiveInteger);
 // One run per item: each hand-over then finds a never-run item eligible at once.
 const RUNS_PER_GROUP = knob('BENCH_RUNS_PER_GROUP', ITEMS, positiveInteger);
 const IDLE_SECONDS = knob('BENCH_IDLE_SECONDS', 30, (value) => value >= 0);
+const RATE = knob('BENCH_RATE', 20);
+const DURATION_MS = knob('BENCH_DURATION_SECONDS', 120) * 1000;
+const FREQUENCY = '1s';
+const FREQUENCY_MS = frequencyMs({ frequency: FREQUENCY });
+/** Steady mode: how long each pod runs. */
+const RUN_MS = (GROUPS / RATE) * 1000;
+if (MODE === 'steady' && (ITEMS - 1) * RUN_MS <= FREQUENCY_MS + 1000) {
+  throw new Error(`steady: with ${String(ITEMS)} items of ${String(RUN_MS)} ms runs the next item may not be eligible at hand-over; raise BENCH_ITEMS or BENCH_GROUPS / BENCH_RATE`);
+}
 /** How long the benchmark waits for what must come, at most. */
 const PATIENCE_MS = 1_800_000;
 
@@ -124,6 +150,17 @@ function watchAlways(kubeConfig: KubeConfig, path: string, onEvent: (type: strin
   watch();
 }
 
+/**
+ * When the pods end. `spreadMs`: each group's first pod is held until every group's first pod
+ * runs; then the k-th of them (k = 1..GROUPS, in the order they ran) succeeds k/GROUPS of this
+ * later (0: each at once, without waiting for the others). `runMs`: every later pod succeeds
+ * this long after it was seen Running (0: at once).
+ */
+interface Schedule {
+  spreadMs: number;
+  runMs: number;
+}
+
 /** A pod seen created after its group's previous pod was seen Succeeded. */
 interface HandOver {
   group: string;
@@ -133,7 +170,7 @@ interface HandOver {
 }
 
 /**
- * Watches the benchmark's pods, tells each one to succeed once it runs, and records
+ * Watches the benchmark's pods, tells each one to succeed when the schedule says, and records
  * what the watch shows (epoch ms of the benchmark's clock, which the control plane shares).
  */
 class PodDriver {
@@ -142,17 +179,25 @@ class PodDriver {
   readonly successes: { group: string; at: number }[] = [];
   /** Pods seen ADDED so far. */
   added = 0;
+  /** Resolves when every group's first pod runs, with that time. */
+  readonly allRunning: Promise<number>;
   private readonly seen = new Set<string>();
   private readonly live = new Set<string>();
   private readonly told = new Set<string>();
   private readonly recorded = new Set<string>();
   private readonly succeededAt = new Map<string, number>();
+  private readonly firstHeld: string[] = [];
+  private readonly groupsRunning = new Set<string>();
   private readonly waiters = new Set<() => void>();
+  private startedAll!: (at: number) => void;
 
   constructor(
     private readonly cluster: TestCluster,
     private readonly namespace: string,
-  ) {}
+    public schedule: Schedule,
+  ) {
+    this.allRunning = new Promise((resolve) => (this.startedAll = resolve));
+  }
 
   watch(): void {
     watchAlways(this.cluster.kubeConfig, `/api/v1/namespaces/${this.namespace}/pods`, (type: string, pod: V1Pod) => {
@@ -196,15 +241,37 @@ class PodDriver {
     if (type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed') this.live.delete(name);
     if (phase === 'Running' && !this.told.has(name)) {
       this.told.add(name);
-      simulateOutcome(this.cluster.core, this.namespace, name, { outcome: 'succeed' }).catch((error: unknown) => {
-        console.error(`benchmark: could not tell pod ${name} to succeed: ${String(error)}`);
-      });
+      this.scheduleSuccess(group, name, now);
     }
     if (phase === 'Succeeded' && this.told.has(name) && !this.recorded.has(name)) {
       this.recorded.add(name);
       this.succeededAt.set(group, now);
       this.successes.push({ group, at: now });
     }
+  }
+
+  private scheduleSuccess(group: string, name: string, now: number): void {
+    const { spreadMs, runMs } = this.schedule;
+    if (this.groupsRunning.has(group)) {
+      this.tell(name, runMs === 0 ? undefined : now + runMs);
+      return;
+    }
+    this.groupsRunning.add(group);
+    if (spreadMs === 0) this.tell(name);
+    else this.firstHeld.push(name);
+    if (this.groupsRunning.size < GROUPS) return;
+    this.firstHeld.forEach((held, k) => {
+      this.tell(held, now + (spreadMs * (k + 1)) / GROUPS);
+    });
+    this.startedAll(now);
+  }
+
+  /** Tells KWOK to end the pod with success at `at` (epoch ms; KWOK takes RFC 3339 with a fraction), or at once. */
+  private tell(name: string, at?: number): void {
+    const after = at === undefined ? {} : { after: new Date(at).toISOString() };
+    simulateOutcome(this.cluster.core, this.namespace, name, { outcome: 'succeed', ...after }).catch((error: unknown) => {
+      console.error(`benchmark: could not tell pod ${name} to succeed: ${String(error)}`);
+    });
   }
 }
 
@@ -216,7 +283,7 @@ interface Mark {
 }
 
 interface Measured {
-  /** The report's fields of the measurement, first in the output. */
+  /** The report's mode-specific fields, first in the output. */
   report: Record<string, unknown>;
   /** Runs completed between the two marks: the requests are counted per run. */
   runs: number;
@@ -261,6 +328,54 @@ async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
   };
 }
 
+/**
+ * The window both timed modes measure: it opens `warmUpMs` after every group's first pod runs
+ * and lasts BENCH_DURATION_SECONDS; then waits (at most PATIENCE_MS) until `settled(from, to)`
+ * holds: what happened in the window has had its sequel.
+ */
+async function window({ driver, mark }: Bench, warmUpMs: number, settled: (from: number, to: number) => boolean): Promise<{ from: Mark; to: Mark; runs: number }> {
+  const opened = (await within(driver.allRunning, PATIENCE_MS, 'every group\'s first pod running')) + warmUpMs;
+  await sleep(opened - Date.now());
+  const from = { ...mark(), at: opened };
+  console.error(`benchmark: measuring for ${String(DURATION_MS / 1000)} s`);
+  await sleep(opened + DURATION_MS - Date.now());
+  const to = mark();
+  await driver.until(() => settled(from.at, to.at), 'the window\'s last hand-overs');
+  const runs = driver.successes.filter(({ at }) => at >= from.at && at < to.at).length;
+  return { from, to, runs };
+}
+
+/** Completions spread evenly at RATE a second; hand-overs of the successes in the window. */
+async function steady(bench: Bench): Promise<Measured> {
+  const { driver } = bench;
+  const handOversIn = (from: number, to: number): HandOver[] => driver.handOvers.filter((h) => h.succeededAt >= from && h.succeededAt < to);
+  const successesIn = (from: number, to: number): number => driver.successes.filter(({ at }) => at >= from && at < to).length;
+  const { from, to, runs } = await window(bench, 0, (start, end) => handOversIn(start, end).length === successesIn(start, end));
+  const handOvers = handOversIn(from.at, to.at);
+  return {
+    report: {
+      mode: MODE,
+      groups: GROUPS,
+      itemsPerGroup: ITEMS,
+      targetRatePerSecond: RATE,
+      runSeconds: RUN_MS / 1000,
+      windowSeconds: DURATION_MS / 1000,
+      completions: runs,
+      achievedRatePerSecond: Number((runs / (DURATION_MS / 1000)).toFixed(2)),
+      handOverMs: summary(handOvers.map((h) => h.addedAt - h.succeededAt)),
+    },
+    runs,
+    from,
+    to,
+  };
+}
+
+const MEASURE: Record<Mode, (bench: Bench) => Promise<Measured>> = { burst, steady };
+const SCHEDULE: Record<Mode, Schedule> = {
+  burst: { spreadMs: 0, runMs: 0 },
+  steady: { spreadMs: RUN_MS, runMs: RUN_MS },
+};
+
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-'));
 const info = startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, audit: true });
 const cluster = new TestCluster(info);
@@ -280,7 +395,7 @@ try {
     ],
     namespace,
   );
-  const driver = new PodDriver(cluster, namespace);
+  const driver = new PodDriver(cluster, namespace, SCHEDULE[MODE]);
   driver.watch();
 
   const metricsPort = await freePort();
@@ -321,18 +436,19 @@ try {
     apiVersion: 'kawaja.net/v1',
     kind: 'OaatGroup',
     metadata: { name: `group-${String(g)}` },
-    spec: { frequency: '1s', oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
+    spec: { frequency: FREQUENCY, oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
   }));
   await cluster.apply(groups, namespace);
-  const measured = await burst({ driver, mark, applied });
+  const measured = await MEASURE[MODE]({ driver, mark, applied });
   const runRequests = operatorRequests(readAudit(measured.from, measured.to));
 
-  // Idle: nothing is eligible for an hour (never-run items still run once); once no
+  // Idle: nothing is eligible for an hour (never-run items still run once, at once); once no
   // pod runs and none has been created for 10 s, count what is still sent.
+  driver.schedule = { spreadMs: 0, runMs: 0 };
   await cluster.apply(groups.map((group) => ({ ...group, spec: { ...group.spec, frequency: '1h' } })), namespace);
   let added: number;
   do {
-    await driver.until(() => driver.livePods === 0, 'the last runs ending', 60_000);
+    await driver.until(() => driver.livePods === 0, 'the last runs ending', RUN_MS + 60_000);
     added = driver.added;
     await sleep(10_000);
   } while (added !== driver.added);
