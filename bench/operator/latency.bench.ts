@@ -12,6 +12,16 @@
  *   BENCH_DURATION_SECONDS that follow: hand-over latency of the successes in that window, and
  *   the completion rate achieved. Every later item is eligible at hand-over: (items - 1) runs
  *   must last longer than the frequency.
+ * - `eligible`: one item a group, frequency BENCH_FREQUENCY; pods succeed at once, the first
+ *   ones spread evenly over one frequency, so eligibility instants spread too. Latency from the
+ *   item becoming eligible by the planner's rule (selection-policy.ts: strictly after
+ *   `last_success + frequency`, i.e. at +1 ms, with `last_success` as the group's status
+ *   records it) to its next pod: seen ADDED by the benchmark's watcher (`seen`) and by the
+ *   pod's creationTimestamp (`creationTimestamp`), for the eligibility instants in a window of
+ *   BENCH_DURATION_SECONDS that opens once the first pods have ended. `last_success` is the container's finishedAt, which the API keeps
+ *   in whole seconds: the eligibility instant is the planner's own, exactly, but can be up to
+ *   1 s earlier than (true finish + frequency); creationTimestamp is whole seconds too, so its
+ *   figures read up to 1 s low; `seen` adds the watch's delivery (milliseconds here).
  * All modes also report:
  * - the operator's API requests per run, by verb, resource and answer, from kube-apiserver's
  *   audit log (the operator's user agent), and the TCP connections it opened (through a
@@ -23,8 +33,10 @@
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used.
  *
  * Run: npm run bench:operator. Knobs (defaults): BENCH_MODE (burst), BENCH_GROUPS (50),
- * BENCH_ITEMS (3), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst), BENCH_RATE (20 completions/s;
- * steady), BENCH_DURATION_SECONDS (120; steady), BENCH_IDLE_SECONDS (30). Extra OAAT_*
+ * BENCH_ITEMS (3; eligible: always 1), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst),
+ * BENCH_RATE (20 completions/s; steady), BENCH_FREQUENCY (30s; eligible, below the operator's
+ * 60 s requeue cap so that the cap's wake-ups do not stand in for the eligibility wake-up),
+ * BENCH_DURATION_SECONDS (120; steady, eligible), BENCH_IDLE_SECONDS (30). Extra OAAT_*
  * settings pass through to the operator.
  */
 import { spawn } from 'node:child_process';
@@ -35,14 +47,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { frequencyMs } from '../../src/api/v1/defaults.ts';
+import type { OaatGroup } from '../../src/api/v1/types.ts';
 import { FIELD_MANAGER } from '../../src/container.ts';
+import { epochMs } from '../../src/services/pod-outcome.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
 import { installOaatCrds } from '../../test/support/oaat.ts';
 import { simulateOutcome } from '../../test/support/pods.ts';
 
-const MODES = ['burst', 'steady'] as const;
+const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
 
 function knob(name: string, fallback: number, check: (value: number) => boolean = (value) => value > 0): number {
@@ -55,13 +69,13 @@ const positiveInteger = (value: number): boolean => Number.isInteger(value) && v
 const MODE = (process.env.BENCH_MODE ?? 'burst') as Mode;
 if (!MODES.includes(MODE)) throw new Error(`BENCH_MODE=${MODE}: one of ${MODES.join(', ')}`);
 const GROUPS = knob('BENCH_GROUPS', 50, positiveInteger);
-const ITEMS = knob('BENCH_ITEMS', 3, positiveInteger);
+const ITEMS = MODE === 'eligible' ? 1 : knob('BENCH_ITEMS', 3, positiveInteger);
 // One run per item: each hand-over then finds a never-run item eligible at once.
 const RUNS_PER_GROUP = knob('BENCH_RUNS_PER_GROUP', ITEMS, positiveInteger);
 const IDLE_SECONDS = knob('BENCH_IDLE_SECONDS', 30, (value) => value >= 0);
 const RATE = knob('BENCH_RATE', 20);
 const DURATION_MS = knob('BENCH_DURATION_SECONDS', 120) * 1000;
-const FREQUENCY = '1s';
+const FREQUENCY = MODE === 'eligible' ? (process.env.BENCH_FREQUENCY ?? '30s') : '1s';
 const FREQUENCY_MS = frequencyMs({ frequency: FREQUENCY });
 /** Steady mode: how long each pod runs. */
 const RUN_MS = (GROUPS / RATE) * 1000;
@@ -130,7 +144,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 /**
  * Watches `path` while the benchmark runs. A watch that ends is started again from the last
  * resourceVersion seen, so no event is lost or repeated: client-node's Watch ends after 30 s
- * without an event. After
+ * without an event, and a new CRD's first watches meet 429 until its watch cache is ready. After
  * an ERROR event (410: that resourceVersion is gone) it lists again: `onEvent` must take an
  * ADDED it has seen before.
  */
@@ -167,6 +181,8 @@ interface HandOver {
   /** Epoch ms: the previous pod seen Succeeded, and this one seen ADDED. */
   succeededAt: number;
   addedAt: number;
+  /** Epoch ms: this pod's creationTimestamp (whole seconds). */
+  createdAt: number;
 }
 
 /**
@@ -175,6 +191,8 @@ interface HandOver {
  */
 class PodDriver {
   readonly handOvers: HandOver[] = [];
+  /** The same, by group. */
+  readonly handOversOf = new Map<string, HandOver[]>();
   /** Every success seen, in order. */
   readonly successes: { group: string; at: number }[] = [];
   /** Pods seen ADDED so far. */
@@ -236,7 +254,13 @@ class PodDriver {
       this.live.add(name);
       const succeededAt = this.succeededAt.get(group);
       this.succeededAt.delete(group);
-      if (succeededAt !== undefined) this.handOvers.push({ group, succeededAt, addedAt: now });
+      if (succeededAt !== undefined) {
+        const handOver = { group, succeededAt, addedAt: now, createdAt: epochMs(pod.metadata?.creationTimestamp) ?? Number.NaN };
+        this.handOvers.push(handOver);
+        const ofGroup = this.handOversOf.get(group) ?? [];
+        if (ofGroup.length === 0) this.handOversOf.set(group, ofGroup);
+        ofGroup.push(handOver);
+      }
     }
     if (type === 'DELETED' || phase === 'Succeeded' || phase === 'Failed') this.live.delete(name);
     if (phase === 'Running' && !this.told.has(name)) {
@@ -275,6 +299,33 @@ class PodDriver {
   }
 }
 
+/** A group's item success as its status records it, and the status's own nextEligibleAt. */
+interface Close {
+  group: string;
+  /** Epoch ms, parsed from the status: the item's last_success and the group's nextEligibleAt. */
+  lastSuccess: number;
+  nextEligibleAt: number;
+  /** Epoch ms: when the benchmark saw it. */
+  seenAt: number;
+}
+
+/** Records every new `last_success` the operator writes into a group's status. */
+function watchCloses(cluster: TestCluster, namespace: string): Close[] {
+  const closes: Close[] = [];
+  const seen = new Map<string, string>();
+  watchAlways(cluster.kubeConfig, `/apis/kawaja.net/v1/namespaces/${namespace}/oaatgroups`, (_type: string, group: OaatGroup) => {
+    const name = group.metadata?.name ?? '';
+    for (const [item, status] of Object.entries(group.status?.items ?? {})) {
+      const lastSuccess = status?.last_success;
+      const key = `${name}/${item}`;
+      if (lastSuccess === undefined || seen.get(key) === lastSuccess) continue;
+      seen.set(key, lastSuccess);
+      closes.push({ group: name, lastSuccess: Date.parse(lastSuccess), nextEligibleAt: Date.parse(group.status?.nextEligibleAt ?? ''), seenAt: Date.now() });
+    }
+  });
+  return closes;
+}
+
 /** Where the audit log (its size) and the connection count stood, and when. */
 interface Mark {
   auditBytes: number;
@@ -293,6 +344,7 @@ interface Measured {
 
 interface Bench {
   driver: PodDriver;
+  closes: Close[];
   mark: () => Mark;
   /** The mark taken just before the groups were applied (burst counts from the operator's start). */
   applied: Mark;
@@ -370,10 +422,50 @@ async function steady(bench: Bench): Promise<Measured> {
   };
 }
 
-const MEASURE: Record<Mode, (bench: Bench) => Promise<Measured>> = { burst, steady };
+/**
+ * From the item eligible (its group's recorded last_success + frequency + 1 ms) to the group's
+ * next pod (the first seen after that last_success), for the eligibility instants in the window.
+ * The window opens once the first pods have ended (one frequency), so every run in it is a
+ * whole cycle: success, wait, claim, create.
+ */
+async function eligible(bench: Bench): Promise<Measured> {
+  const { driver, closes } = bench;
+  const eligibleAt = (close: Close): number => close.lastSuccess + FREQUENCY_MS + 1;
+  const closesIn = (from: number, to: number): Close[] => closes.filter((close) => eligibleAt(close) >= from && eligibleAt(close) < to);
+  const nextPod = (close: Close): HandOver | undefined => driver.handOversOf.get(close.group)?.find((h) => h.addedAt > close.seenAt);
+  const { from, to, runs } = await window(bench, FREQUENCY_MS, (start, end) => closesIn(start, end).every((close) => nextPod(close) !== undefined));
+  const measured = closesIn(from.at, to.at);
+  const latencies = (of: (h: HandOver) => number): number[] =>
+    measured.flatMap((close) => {
+      const next = nextPod(close);
+      return next === undefined ? [] : [of(next) - eligibleAt(close)];
+    });
+  return {
+    report: {
+      mode: MODE,
+      groups: GROUPS,
+      frequency: FREQUENCY,
+      windowSeconds: DURATION_MS / 1000,
+      eligibleToPodMs: {
+        seen: summary(latencies((h) => h.addedAt)),
+        creationTimestamp: summary(latencies((h) => h.createdAt)),
+      },
+      // Whether the status's own nextEligibleAt is the instant computed from last_success.
+      nextEligibleAtAgrees: `${String(measured.filter((close) => close.nextEligibleAt === eligibleAt(close)).length)}/${String(measured.length)}`,
+      // Recorded successes with a fraction of a second (0: the status has whole seconds only).
+      lastSuccessWithFraction: closes.filter((close) => close.lastSuccess % 1000 !== 0).length,
+    },
+    runs,
+    from,
+    to,
+  };
+}
+
+const MEASURE: Record<Mode, (bench: Bench) => Promise<Measured>> = { burst, steady, eligible };
 const SCHEDULE: Record<Mode, Schedule> = {
   burst: { spreadMs: 0, runMs: 0 },
   steady: { spreadMs: RUN_MS, runMs: RUN_MS },
+  eligible: { spreadMs: FREQUENCY_MS, runMs: 0 },
 };
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-'));
@@ -397,6 +489,7 @@ try {
   );
   const driver = new PodDriver(cluster, namespace, SCHEDULE[MODE]);
   driver.watch();
+  const closes = watchCloses(cluster, namespace);
 
   const metricsPort = await freePort();
   operator = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/main.js')], {
@@ -439,7 +532,7 @@ try {
     spec: { frequency: FREQUENCY, oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
   }));
   await cluster.apply(groups, namespace);
-  const measured = await MEASURE[MODE]({ driver, mark, applied });
+  const measured = await MEASURE[MODE]({ driver, closes, mark, applied });
   const runRequests = operatorRequests(readAudit(measured.from, measured.to));
 
   // Idle: nothing is eligible for an hour (never-run items still run once, at once); once no
