@@ -387,10 +387,11 @@ async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
  */
 async function window({ driver, mark }: Bench, warmUpMs: number, settled: (from: number, to: number) => boolean): Promise<{ from: Mark; to: Mark; runs: number }> {
   const opened = (await within(driver.allRunning, PATIENCE_MS, 'every group\'s first pod running')) + warmUpMs;
-  await sleep(opened - Date.now());
+  const sleepUntil = (at: number): Promise<void> => sleep(Math.max(0, at - Date.now()));
+  await sleepUntil(opened);
   const from = { ...mark(), at: opened };
   console.error(`benchmark: measuring for ${String(DURATION_MS / 1000)} s`);
-  await sleep(opened + DURATION_MS - Date.now());
+  await sleepUntil(opened + DURATION_MS);
   const to = mark();
   await driver.until(() => settled(from.at, to.at), 'the window\'s last hand-overs');
   const runs = driver.successes.filter(({ at }) => at >= from.at && at < to.at).length;
