@@ -490,7 +490,7 @@ try {
   );
   const driver = new PodDriver(cluster, namespace, SCHEDULE[MODE]);
   driver.watch();
-  const closes = watchCloses(cluster, namespace);
+  const closes = MODE === 'eligible' ? watchCloses(cluster, namespace) : [];
 
   const metricsPort = await freePort();
   operator = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/main.js')], {
