@@ -1,10 +1,10 @@
 /**
  * The REST client's cost per request against a real kube-apiserver (a T0 control plane of its
- * own), for three ways of reaching it:
- * - a new connection per request: a new undici Agent for every request, as the client had
- *   through client-node's applySecurityAuthentication until 2026-11-30;
- * - the operator's pools: HTTP/1.1 keep-alive, at most DEFAULT_REQUEST_CONNECTIONS connections;
- * - one HTTP/2 connection (undici's allowH2), every request a stream on it.
+ * own), for two ways of reaching it:
+ * - a new connection per request (and TLS handshake), as the client had through client-node's
+ *   applySecurityAuthentication until 2026-11-30;
+ * - the operator's pools: HTTP/1.1 keep-alive, at most DEFAULT_REQUEST_CONNECTIONS connections.
+ * (HTTP/2 was measured slower here with undici; see bench/REPORT.md.)
  * Each does BENCH_SEQUENTIAL GETs one after another, then BENCH_CONCURRENT GETs 16 at a time,
  * of one ConfigMap. Reported: requests/s, latency p50/p99, the client's CPU per request and the
  * TCP connections opened (a counting pass-through in front of kube-apiserver).
@@ -14,9 +14,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
 import { KubeClient } from '../../src/runtime/client.ts';
-import { PooledClusterAccess, type ClusterAccess, type CredentialSource, type PreparedRequest } from '../../src/runtime/cluster-access.ts';
+import { ConnectionPool, PooledClusterAccess, type ClusterAccess, type CredentialSource, type PreparedRequest } from '../../src/runtime/cluster-access.ts';
 import { loadCredentialSource } from '../../src/runtime/kubeconfig.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
@@ -26,28 +25,23 @@ import { CONFIGMAPS } from '../../test/support/resource-types.ts';
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 500);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 2000);
 
-/** An access that builds a dispatcher per request (`fresh`) or shares one built with `options`. */
-class BenchAccess implements ClusterAccess {
+/** An access that opens a connection for every request: a pool of its own, closed once the request is done. */
+class ConnectionPerRequest implements ClusterAccess {
   readonly server: string;
-  private shared: Dispatcher | undefined;
 
-  constructor(
-    private readonly source: CredentialSource,
-    private readonly options: { fresh: boolean; allowH2: boolean },
-  ) {
+  constructor(private readonly source: CredentialSource) {
     this.server = source.server;
   }
 
   async prepare(): Promise<PreparedRequest> {
     const { tls, headers } = await this.source.read();
-    const build = (): Dispatcher => new Agent({ connect: { ...tls }, allowH2: this.options.allowH2 });
-    if (this.options.fresh) return { headers, dispatcher: build() };
-    this.shared ??= build();
-    return { headers, dispatcher: this.shared };
+    const pool = new ConnectionPool(this.server, tls);
+    pool.close();
+    return { headers, pool };
   }
 
-  async close(): Promise<void> {
-    await this.shared?.close();
+  close(): void {
+    // nothing pooled
   }
 }
 
@@ -63,9 +57,8 @@ try {
   const namespace = await new TestCluster(info).createNamespace('bench');
   const source = await loadCredentialSource({ env: { KUBECONFIG: kubeconfig } });
   const variants: [string, ClusterAccess][] = [
-    ['new connection per request', new BenchAccess(source, { fresh: true, allowH2: true })],
+    ['new connection per request', new ConnectionPerRequest(source)],
     ['pooled HTTP/1.1 (the operator)', new PooledClusterAccess(source)],
-    ['one HTTP/2 connection', new BenchAccess(source, { fresh: false, allowH2: true })],
   ];
   const setup = new KubeClient({ access: variants[1]?.[1] ?? new PooledClusterAccess(source) });
   await setup.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', namespace }, data: { a: 'b' } } as never);
@@ -102,7 +95,7 @@ try {
         connectionsOpened: counter.accepted - connectionsBefore,
       });
     }
-    await access.close();
+    access.close();
   }
   console.log(JSON.stringify({ node: process.version, cores: os.cpus().length, rows }, null, 2));
 } finally {

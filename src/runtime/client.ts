@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { request, type Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
 import { ApiError, ConflictError, NotSentError } from './api-error.ts';
 import type { ClusterAccess, ConnectionKind, PreparedRequest } from './cluster-access.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -287,24 +287,17 @@ export class KubeClient implements ApiClient {
       labelSelector: options.labelSelector,
       fieldSelector: options.fieldSelector,
     });
-    const { headers, dispatcher } = await this.prepare('watch');
-    let response: Dispatcher.ResponseData;
+    const { headers, pool } = await this.prepare('watch');
+    let response: IncomingMessage;
     try {
-      response = await request(url, {
-        method: 'GET',
-        headers,
-        dispatcher,
-        signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: 0,
-      });
+      response = await pool.send(url, { method: 'GET', headers, signal, headersTimeoutMs: this.timeoutMs });
     } catch (error) {
       if (signal.aborted) return;
       throw this.transportError('WATCH', path, error);
     }
     this.options.metrics?.requests.inc({ code: String(response.statusCode), method: 'WATCH', lane: this.lane });
-    if (response.statusCode !== 200) throw await this.statusError('WATCH', path, response);
-    const lines = createInterface({ input: response.body, crlfDelay: Infinity });
+    if (response.statusCode !== 200) throw this.statusError('WATCH', path, response, await readBody(response).catch(() => ''));
+    const lines = createInterface({ input: response, crlfDelay: Infinity });
     try {
       for await (const line of lines) {
         if (line === '') continue;
@@ -315,7 +308,7 @@ export class KubeClient implements ApiClient {
       throw this.transportError('WATCH', path, error);
     } finally {
       lines.close();
-      response.body.destroy();
+      response.destroy();
     }
   }
 
@@ -327,34 +320,32 @@ export class KubeClient implements ApiClient {
         if (wait > 0) await sleep(wait);
       }
       // Credentials may take a while (an exec plugin): the deadline is checked after them.
-      const { headers, dispatcher } = await this.prepare('request');
+      const { headers, pool } = await this.prepare('request');
       if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
         throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
       }
       const started = performance.now();
-      let response: Dispatcher.ResponseData;
       const timeout = AbortSignal.timeout(this.timeoutMs);
+      let status: number;
+      let text: string;
+      let response: IncomingMessage;
       try {
-        response = await request(url, {
+        response = await pool.send(url, {
           method: call.method,
           headers: { ...headers, ...(call.contentType !== undefined && { 'content-type': call.contentType }) },
           ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
-          // undici closes the connection after a body on a method that does not expect one
-          // (DELETE) unless told otherwise; kube-apiserver reads DeleteOptions bodies.
-          reset: false,
-          dispatcher,
           signal: timeout,
         });
+        status = response.statusCode ?? 0;
+        text = await readBody(response);
       } catch (error) {
         this.observe(call.method, 0, started);
         throw this.transportError(call.method, call.path, error, timeout.aborted);
       }
-      this.observe(call.method, response.statusCode, started);
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        return (await response.body.json()) as T;
-      }
-      const error = await this.statusError(call.method, call.path, response);
-      if (response.statusCode === 429 && attempt < this.maxRetriesOn429) {
+      this.observe(call.method, status, started);
+      if (status >= 200 && status < 300) return JSON.parse(text) as T;
+      const error = this.statusError(call.method, call.path, response, text);
+      if (status === 429 && attempt < this.maxRetriesOn429) {
         await sleep(error.retryAfterMs ?? 1_000);
         continue;
       }
@@ -364,9 +355,9 @@ export class KubeClient implements ApiClient {
 
   /** The access's credentials and pool for the next request of `kind`, with the headers every request carries. */
   private async prepare(kind: ConnectionKind): Promise<PreparedRequest> {
-    const { headers, dispatcher } = await this.options.access.prepare(kind);
+    const { headers, pool } = await this.options.access.prepare(kind);
     const userAgent = this.options.userAgent === undefined ? {} : { 'user-agent': this.options.userAgent };
-    return { dispatcher, headers: { ...headers, accept: JSON_TYPE, ...userAgent } };
+    return { pool, headers: { ...headers, accept: JSON_TYPE, ...userAgent } };
   }
 
   private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): string {
@@ -383,8 +374,8 @@ export class KubeClient implements ApiClient {
     this.options.metrics?.latency.observe({ verb: method, lane: this.lane }, (performance.now() - started) / 1000);
   }
 
-  private async statusError(method: string, path: string, response: Dispatcher.ResponseData): Promise<ApiError> {
-    const text = await response.body.text().catch(() => '');
+  /** The error for a response that is not 2xx, from its `Status` body (`text`) when it has one. */
+  private statusError(method: string, path: string, response: IncomingMessage, text: string): ApiError {
     let reason = '';
     let message = text.slice(0, 500);
     try {
@@ -396,15 +387,24 @@ export class KubeClient implements ApiClient {
     }
     const retryAfter = Number(response.headers['retry-after']);
     const retryAfterMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
-    const summary = `${method} ${path}: ${String(response.statusCode)} ${reason} ${message}`.replace(/\s+/g, ' ').trim();
-    if (response.statusCode === 409 && reason === 'Conflict') {
+    const status = response.statusCode ?? 0;
+    const summary = `${method} ${path}: ${String(status)} ${reason} ${message}`.replace(/\s+/g, ' ').trim();
+    if (status === 409 && reason === 'Conflict') {
       return new ConflictError(summary, 409, reason, retryAfterMs);
     }
-    return new ApiError(summary, response.statusCode, reason, retryAfterMs);
+    return new ApiError(summary, status, reason, retryAfterMs);
   }
 
   private transportError(method: string, path: string, error: unknown, timedOut = false): ApiError {
     const message = timedOut ? `timed out after ${String(this.timeoutMs)} ms` : (error as { message?: unknown }).message;
     return new ApiError(`${method} ${path}: ${String(message ?? error)}`, 0, timedOut ? 'Timeout' : '', undefined, { cause: error });
   }
+}
+
+/** The whole body of `response` as text (UTF-8). */
+async function readBody(response: IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response) text += chunk as string;
+  return text;
 }

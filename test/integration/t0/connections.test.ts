@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await access.close();
+  access.close();
   await counter.stop();
 });
 
