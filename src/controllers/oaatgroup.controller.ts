@@ -14,6 +14,7 @@ import type { ApiClient } from '../runtime/client.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Cache } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { OwnWrites } from '../runtime/own-writes.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { planGroup, type Action, type Check, type GroupPlan, type PlannerSettings } from '../services/group-planner.ts';
@@ -36,11 +37,16 @@ export interface GroupReconcilerDeps {
 }
 
 export class OaatGroupReconciler implements Reconciler {
+  /** Group versions this reconciler's status writes replaced: a cache still showing one is behind. */
+  private readonly ownWrites = new OwnWrites();
+
   constructor(private readonly deps: GroupReconcilerDeps) {}
 
   async reconcile(request: Request, { log }: ReconcileContext): Promise<Result> {
     const { groups, pods, types, client, memory, clock } = this.deps;
     const group = groups.get(request.namespace, request.name);
+    // Planning on a version our own write replaced would redo its work and answer 409; its event is coming.
+    if (this.ownWrites.isStale(`${request.namespace}/${request.name}`, group)) return {};
     if (group?.metadata?.uid === undefined) return {};
     // The original's finalizer goes first: with it a group would outlive the original operator forever.
     if (await removeKopfFinalizer(client, OAATGROUPS, group)) {
@@ -108,11 +114,14 @@ export class OaatGroupReconciler implements Reconciler {
     const patch = plan.draft.patch();
     const namespace = group.metadata?.namespace ?? '';
     if (patch !== undefined) {
-      await this.deps.client.patch(OAATGROUPS, namespace, group.metadata?.name ?? '', { status: patch }, {
+      const read = group.metadata?.resourceVersion ?? '';
+      const written = await this.deps.client.patch(OAATGROUPS, namespace, group.metadata?.name ?? '', { status: patch }, {
         subresource: 'status',
-        resourceVersion: group.metadata?.resourceVersion ?? '',
+        resourceVersion: read,
         ...(plan.sendBy !== undefined && { sendBy: plan.sendBy }),
       });
+      // A patch that changed nothing keeps the version, and no event follows it.
+      if (written.metadata?.resourceVersion !== read) this.ownWrites.wrote(`${namespace}/${group.metadata?.name ?? ''}`, read);
     }
     this.deps.memory.probeRefusalWritten(`${namespace}/${group.metadata?.name ?? ''}`);
     for (const { run, lastRun } of plan.draft.closed) {

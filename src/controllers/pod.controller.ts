@@ -16,6 +16,7 @@ import type { OaatGroup } from '../api/v1/types.ts';
 import { isNotFound } from '../runtime/api-error.ts';
 import type { ApiClient } from '../runtime/client.ts';
 import type { Cache } from '../runtime/informer.ts';
+import { OwnWrites } from '../runtime/own-writes.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { lastResultAt } from '../services/group-status.ts';
@@ -62,10 +63,14 @@ export function runClosed(pod: V1Pod, group: OaatGroup): boolean {
 }
 
 export class PodReconciler implements Reconciler {
+  /** Pod versions this reconciler deleted: a cache still showing one is behind (a delete again would answer 404). */
+  private readonly ownWrites = new OwnWrites();
+
   constructor(private readonly deps: PodReconcilerDeps) {}
 
   async reconcile(request: Request, { log }: ReconcileContext): Promise<Result> {
     const pod = this.deps.pods.get(request.namespace, request.name);
+    if (this.ownWrites.isStale(`${request.namespace}/${request.name}`, pod)) return {};
     if (pod === undefined) return {};
     if (await removeKopfFinalizer(this.deps.client, PODS, pod)) {
       log.info('removed the original operator\'s kopf finalizer');
@@ -99,6 +104,8 @@ export class PodReconciler implements Reconciler {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    // Gone or going either way: its DELETED (or deletionTimestamp) event is on its way.
+    this.ownWrites.wrote(`${request.namespace}/${request.name}`, pod.metadata?.resourceVersion);
     return {};
   }
 }

@@ -175,7 +175,8 @@ export class SimApiServer {
   /**
    * Deletes an object (with a uid precondition: 409 Conflict when it was replaced). A pod on a
    * node is deleted gracefully: it gets a deletionTimestamp and the kubelet removes it; a grace
-   * period of 0, or a pod already being deleted and terminal, is removed at once.
+   * period of 0, or a terminal pod (Succeeded, Failed), is removed at once, as kube-apiserver's
+   * pod strategy does (CheckGracefulDelete).
    */
   delete(kind: Kind, namespace: string, name: string, options: { uid?: string; gracePeriodSeconds?: number } = {}): void {
     const stored = this.#store(kind).get(key(namespace, name));
@@ -183,7 +184,8 @@ export class SimApiServer {
     if (options.uid !== undefined && options.uid !== stored.metadata?.uid) {
       throw new ConflictError(`Precondition failed: UID in precondition: ${options.uid}, UID in object meta: ${stored.metadata?.uid ?? ''}`, 409, 'Conflict');
     }
-    if (kind !== 'Pod' || options.gracePeriodSeconds === 0) {
+    const phase = (stored as V1Pod).status?.phase;
+    if (kind !== 'Pod' || options.gracePeriodSeconds === 0 || phase === 'Succeeded' || phase === 'Failed') {
       this.remove(kind, namespace, name);
       return;
     }
