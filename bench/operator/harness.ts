@@ -1,0 +1,132 @@
+/**
+ * What the end-to-end operator benchmarks share: the built operator (`dist/main.js`) run as a
+ * child process with its metrics on a free loopback port, its metrics read, and its API
+ * requests counted from kube-apiserver's audit log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FIELD_MANAGER } from '../../src/container.ts';
+import { REPO_ROOT } from '../../test/support/control-plane.ts';
+
+export interface AuditEvent {
+  auditID: string;
+  stage: string;
+  verb: string;
+  userAgent?: string;
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+/** p50/p90/p99/max of `values` (ms, rounded) and how many there were. */
+export function latencySummary(values: readonly number[]): Record<string, number> {
+  return {
+    p50: Math.round(percentile(values, 0.5)),
+    p90: Math.round(percentile(values, 0.9)),
+    p99: Math.round(percentile(values, 0.99)),
+    max: Math.round(Math.max(...values)),
+    samples: values.length,
+  };
+}
+
+export const mib = (bytes: number): number => Math.round(bytes / 1048576);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Every line of the audit log at `file`, parsed. */
+export function readAudit(file: string): AuditEvent[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
+}
+
+/** The operator's requests among `events`, one per audit ID, counted by `verb resource[/sub] code`. */
+export function operatorRequests(events: readonly AuditEvent[]): Map<string, number> {
+  const last = new Map<string, AuditEvent>();
+  for (const event of events) if (event.userAgent?.startsWith(FIELD_MANAGER) === true) last.set(event.auditID, event);
+  const counts = new Map<string, number>();
+  for (const event of last.values()) {
+    const resource = `${event.objectRef?.resource ?? ''}${event.objectRef?.subresource === undefined ? '' : `/${event.objectRef.subresource}`}`;
+    const key = `${event.verb} ${resource} ${String(event.responseStatus?.code ?? (event.stage === 'ResponseStarted' ? 'open' : '?'))}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The built operator as a child process, watching `namespace`, leader election off. */
+export class BenchOperator {
+  private constructor(
+    readonly process: ChildProcess,
+    private readonly metricsPort: number,
+  ) {}
+
+  /**
+   * Starts `dist/main.js` with `env` over the benchmark's environment (OAAT_* settings pass
+   * through), with the node flags of BENCH_NODE_FLAGS (space-separated; default none).
+   */
+  static async start(kubeconfig: string, namespace: string, env: Record<string, string> = {}): Promise<BenchOperator> {
+    const metricsPort = await freePort();
+    const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+    const child = spawn(process.execPath, [...flags, path.join(REPO_ROOT, 'dist/main.js')], {
+      env: {
+        ...process.env,
+        KUBECONFIG: kubeconfig,
+        OAAT_WATCH_NAMESPACES: namespace,
+        OAAT_LEADER_ELECT: 'false',
+        OAAT_HTTP_ADDRESS: `127.0.0.1:${String(metricsPort)}`,
+        OAAT_LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: 'ignore',
+    });
+    return new BenchOperator(child, metricsPort);
+  }
+
+  /** The operator's metrics in the text format; rejects while its HTTP server is not up. */
+  async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${String(this.metricsPort)}/metrics`)).text();
+  }
+
+  /** The sum of a metric's samples whose labels contain every `label="value"` in `labels`. */
+  async metric(name: string, labels: readonly string[] = []): Promise<number> {
+    const text = await this.metrics();
+    let sum = Number.NaN;
+    for (const match of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+      if (!labels.every((label) => (match[1] ?? '').includes(label))) continue;
+      sum = (Number.isNaN(sum) ? 0 : sum) + Number(match[2]);
+    }
+    return sum;
+  }
+
+  /** Samples RSS every 500 ms until the returned function is called, which gives the peak. */
+  samplePeakRss(): () => number {
+    let peak = 0;
+    const timer = setInterval(() => {
+      void this.metric('process_resident_memory_bytes').then((rss) => { if (rss > peak) peak = rss; }, () => undefined);
+    }, 500);
+    return () => {
+      clearInterval(timer);
+      return peak;
+    };
+  }
+
+  /** SIGTERM, and SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.process.once('exit', resolve));
+    this.process.kill('SIGTERM');
+    await Promise.race([exited, sleep(graceMs)]);
+    this.process.kill('SIGKILL');
+  }
+}
