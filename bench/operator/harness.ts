@@ -4,12 +4,14 @@
  * requests counted from kube-apiserver's audit log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FIELD_MANAGER } from '../../src/container.ts';
+import type { TestCluster } from '../../test/support/cluster.ts';
 import { REPO_ROOT } from '../../test/support/control-plane.ts';
+import { installOaatCrds } from '../../test/support/oaat.ts';
 
 export interface AuditEvent {
   auditID: string;
@@ -20,20 +22,15 @@ export interface AuditEvent {
   responseStatus?: { code?: number };
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
+function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
-/** p50/p90/p99/max of `values` (ms, rounded) and how many there were. */
+/** p50, p90, p99 and max of `values` (ms), rounded, and how many there were. */
 export function latencySummary(values: readonly number[]): Record<string, number> {
-  return {
-    p50: Math.round(percentile(values, 0.5)),
-    p90: Math.round(percentile(values, 0.9)),
-    p99: Math.round(percentile(values, 0.99)),
-    max: Math.round(Math.max(...values)),
-    samples: values.length,
-  };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number): number => Math.round(percentile(sorted, p));
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: sorted.length };
 }
 
 export const mib = (bytes: number): number => Math.round(bytes / 1048576);
@@ -46,9 +43,40 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Every line of the audit log at `file`, parsed. */
-export function readAudit(file: string): AuditEvent[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEvent);
+/**
+ * Installs the CRDs and creates a namespace for the benchmark with the OaatType `runner`: pods
+ * on the control plane's KWOK node.
+ */
+export async function benchNamespace(cluster: TestCluster): Promise<string> {
+  await installOaatCrds(cluster);
+  const namespace = await cluster.createNamespace('bench');
+  const runner = {
+    apiVersion: 'kawaja.net/v1',
+    kind: 'OaatType',
+    metadata: { name: 'runner' },
+    spec: { type: 'pod', podspec: { nodeName: cluster.info.node, container: { name: 'main', image: 'oaat.invalid/bench' } } },
+  };
+  await cluster.apply([runner], namespace);
+  return namespace;
+}
+
+/** How far the audit log at `file` is written now (a mark for {@link readAudit}). */
+export function auditMark(file: string): number {
+  return statSync(file).size;
+}
+
+/**
+ * The audit events written to `file` between two marks (byte offsets; default: from the start,
+ * to the end). An event a mark cuts is lost: at most one at each end.
+ */
+export function readAudit(file: string, fromBytes = 0, toBytes?: number): AuditEvent[] {
+  return readFileSync(file).subarray(fromBytes, toBytes).toString('utf8').split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as AuditEvent];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The operator's requests among `events`, one per audit ID, counted by `verb resource[/sub] code`. */

@@ -39,22 +39,19 @@
  * BENCH_DURATION_SECONDS (120; steady, eligible), BENCH_IDLE_SECONDS (30). Extra OAAT_*
  * settings pass through to the operator.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { frequencyMs } from '../../src/api/v1/defaults.ts';
 import type { OaatGroup } from '../../src/api/v1/types.ts';
-import { FIELD_MANAGER } from '../../src/container.ts';
 import { epochMs } from '../../src/services/pod-outcome.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
-import { REPO_ROOT, startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
+import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
-import { installOaatCrds } from '../../test/support/oaat.ts';
 import { simulateOutcome } from '../../test/support/pods.ts';
+import { auditMark, BenchOperator, benchNamespace, latencySummary, mib, operatorRequests, readAudit } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
@@ -84,47 +81,6 @@ if (MODE === 'steady' && (ITEMS - 1) * RUN_MS <= FREQUENCY_MS + 1000) {
 }
 /** How long the benchmark waits for what must come, at most. */
 const PATIENCE_MS = 1_800_000;
-
-interface AuditEvent {
-  auditID: string;
-  stage: string;
-  verb: string;
-  userAgent?: string;
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
-
-/** p50, p90, p99 and max of `values` (ms), rounded, and how many there were. */
-function summary(values: readonly number[]): Record<string, number> {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => Math.round(percentile(sorted, p));
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: sorted.length };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The operator's requests among `events`, one per audit ID, counted by `verb resource[/sub] code`. */
-function operatorRequests(events: AuditEvent[]): Map<string, number> {
-  const last = new Map<string, AuditEvent>();
-  for (const event of events) if (event.userAgent?.startsWith(FIELD_MANAGER) === true) last.set(event.auditID, event);
-  const counts = new Map<string, number>();
-  for (const event of last.values()) {
-    const resource = `${event.objectRef?.resource ?? ''}${event.objectRef?.subresource === undefined ? '' : `/${event.objectRef.subresource}`}`;
-    const key = `${event.verb} ${resource} ${String(event.responseStatus?.code ?? (event.stage === 'ResponseStarted' ? 'open' : '?'))}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
-}
 
 /** Resolves with `promise`, or throws once `ms` have passed. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -372,7 +328,7 @@ async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
       itemsPerGroup: ITEMS,
       runs: totalRuns,
       elapsedSeconds: Number(((to.at - applied.at) / 1000).toFixed(1)),
-      handOverMs: summary(driver.handOvers.map((h) => h.addedAt - h.succeededAt)),
+      handOverMs: latencySummary(driver.handOvers.map((h) => h.addedAt - h.succeededAt)),
     },
     runs: totalRuns,
     from: { ...applied, auditBytes: 0 },
@@ -415,7 +371,7 @@ async function steady(bench: Bench): Promise<Measured> {
       windowSeconds: DURATION_MS / 1000,
       completions: runs,
       achievedRatePerSecond: Number((runs / (DURATION_MS / 1000)).toFixed(2)),
-      handOverMs: summary(handOvers.map((h) => h.addedAt - h.succeededAt)),
+      handOverMs: latencySummary(handOvers.map((h) => h.addedAt - h.succeededAt)),
     },
     runs,
     from,
@@ -448,8 +404,8 @@ async function eligible(bench: Bench): Promise<Measured> {
       frequency: FREQUENCY,
       windowSeconds: DURATION_MS / 1000,
       eligibleToPodMs: {
-        seen: summary(latencies((h) => h.addedAt)),
-        creationTimestamp: summary(latencies((h) => h.createdAt)),
+        seen: latencySummary(latencies((h) => h.addedAt)),
+        creationTimestamp: latencySummary(latencies((h) => h.createdAt)),
       },
       // Whether the status's own nextEligibleAt is the instant computed from last_success.
       nextEligibleAtAgrees: `${String(measured.filter((close) => close.nextEligibleAt === eligibleAt(close)).length)}/${String(measured.length)}`,
@@ -473,58 +429,20 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-'));
 const info = startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, audit: true });
 const cluster = new TestCluster(info);
 const { counter, kubeconfig } = await CountingPassThrough.inFrontOf(info.kubeconfig);
-let operator: ReturnType<typeof spawn> | undefined;
+let operator: BenchOperator | undefined;
 try {
-  await installOaatCrds(cluster);
-  const namespace = await cluster.createNamespace('bench');
-  await cluster.apply(
-    [
-      {
-        apiVersion: 'kawaja.net/v1',
-        kind: 'OaatType',
-        metadata: { name: 'runner' },
-        spec: { type: 'pod', podspec: { nodeName: info.node, container: { name: 'main', image: 'oaat.invalid/bench' } } },
-      } as never,
-    ],
-    namespace,
-  );
+  const namespace = await benchNamespace(cluster);
   const driver = new PodDriver(cluster, namespace, SCHEDULE[MODE]);
   driver.watch();
   const closes = MODE === 'eligible' ? watchCloses(cluster, namespace) : [];
 
-  const metricsPort = await freePort();
-  operator = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/main.js')], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      OAAT_WATCH_NAMESPACES: namespace,
-      OAAT_LEADER_ELECT: 'false',
-      OAAT_HTTP_ADDRESS: `127.0.0.1:${String(metricsPort)}`,
-      OAAT_LOG_LEVEL: 'warn',
-      // Succeeded pods are kept (1 per group) as by default; items stay eligible immediately.
-    },
-    stdio: 'ignore',
-  });
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();
-    return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-  };
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    void metric('process_resident_memory_bytes').then((rss) => { if (rss > peakRss) peakRss = rss; }, () => undefined);
-  }, 500);
+  // Succeeded pods are kept (1 per group) as by default; items stay eligible immediately.
+  const running = await BenchOperator.start(kubeconfig, namespace);
+  operator = running;
+  const peakRss = running.samplePeakRss();
 
   const auditLog = info.auditLog ?? '';
-  const mark = (): Mark => ({ auditBytes: statSync(auditLog).size, connections: counter.accepted, at: Date.now() });
-  /** The audit events written between two marks (an event cut by a mark is lost: at most one at each end). */
-  const readAudit = (from: Mark, to?: Mark): AuditEvent[] =>
-    readFileSync(auditLog).subarray(from.auditBytes, to?.auditBytes).toString('utf8').split('\n').flatMap((line) => {
-      try {
-        return [JSON.parse(line) as AuditEvent];
-      } catch {
-        return [];
-      }
-    });
+  const mark = (): Mark => ({ auditBytes: auditMark(auditLog), connections: counter.accepted, at: Date.now() });
   const applied = mark();
   const groups = Array.from({ length: GROUPS }, (_, g) => ({
     apiVersion: 'kawaja.net/v1',
@@ -534,7 +452,7 @@ try {
   }));
   await cluster.apply(groups, namespace);
   const measured = await MEASURE[MODE]({ driver, closes, mark, applied });
-  const runRequests = operatorRequests(readAudit(measured.from, measured.to));
+  const runRequests = operatorRequests(readAudit(auditLog, measured.from.auditBytes, measured.to.auditBytes));
 
   // Idle: nothing is eligible for an hour (never-run items still run once, at once); once no
   // pod runs and none has been created for 10 s, count what is still sent.
@@ -548,9 +466,8 @@ try {
   } while (added !== driver.added);
   const idleFrom = mark();
   await sleep(IDLE_SECONDS * 1000);
-  const idleRequests = operatorRequests(readAudit(idleFrom));
-  clearInterval(sampler);
-  const mib = (bytes: number): number => Math.round(bytes / 1048576);
+  const idleRequests = operatorRequests(readAudit(auditLog, idleFrom.auditBytes));
+  const metric = (name: string): Promise<number> => running.metric(name);
 
   console.log(JSON.stringify({
     ...measured.report,
@@ -561,11 +478,11 @@ try {
       requests: Object.fromEntries(idleRequests),
       connectionsOpened: counter.accepted - idleFrom.connections,
     },
-    memoryMiB: { rssPeak: mib(peakRss), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) },
+    memoryMiB: { rssPeak: mib(peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) },
     eventsDropped: await metric('oaat_events_dropped_total'),
   }, null, 2));
 } finally {
-  operator?.kill('SIGKILL');
+  operator?.process.kill('SIGKILL');
   await counter.stop();
   stopControlPlane(stateDir);
 }

@@ -28,9 +28,8 @@ import { OAATGROUPS, PODS } from '../../src/controllers/resources.ts';
 import { KubeClient } from '../../src/runtime/client.ts';
 import { clusterAccess, TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
-import { installOaatCrds } from '../../test/support/oaat.ts';
 import { SIM } from '../../test/support/pods.ts';
-import { BenchOperator, mib, operatorRequests, readAudit } from './harness.ts';
+import { auditMark, BenchOperator, benchNamespace, mib, operatorRequests, readAudit } from './harness.ts';
 import { summarizeHeap } from './heap-summary.ts';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
@@ -115,17 +114,7 @@ const client = new KubeClient({ access: clusterAccess(cluster.kubeConfig), field
 const operators: BenchOperator[] = [];
 const watching = new AbortController();
 try {
-  await installOaatCrds(cluster);
-  const namespace = await cluster.createNamespace('bench');
-  await cluster.apply(
-    [{
-      apiVersion: 'kawaja.net/v1',
-      kind: 'OaatType',
-      metadata: { name: 'runner' },
-      spec: { type: 'pod', podspec: { nodeName: info.node, container: { name: 'main', image: 'oaat.invalid/bench' } } },
-    } as never],
-    namespace,
-  );
+  const namespace = await benchNamespace(cluster);
 
   // 1. Seed.
   const seedStarted = performance.now();
@@ -162,7 +151,8 @@ try {
   const seedSeconds = (performance.now() - seedStarted) / 1000;
 
   // 2. Restart.
-  const auditFrom = readAudit(info.auditLog ?? '').length;
+  const auditLog = info.auditLog ?? '';
+  const auditFrom = auditMark(auditLog);
   const started = performance.now();
   const snapshots = path.join(stateDir, 'heap');
   mkdirSync(snapshots);
@@ -177,11 +167,11 @@ try {
   const restart = {
     everyGroupReconciledSeconds: Number(((reconciledAt - started) / 1000).toFixed(1)),
     cpuSeconds: await operator.metric('process_cpu_seconds_total'),
-    requests: Object.fromEntries(operatorRequests(readAudit(info.auditLog ?? '').slice(auditFrom))),
+    requests: Object.fromEntries(operatorRequests(readAudit(auditLog, auditFrom))),
   };
 
   // 3. Idle.
-  const idleFrom = readAudit(info.auditLog ?? '').length;
+  const idleFrom = auditMark(auditLog);
   await sleep(IDLE_SECONDS * 1000);
   const memoryMiB = {
     rssPeak: mib(peakRss()),
@@ -189,7 +179,7 @@ try {
     heapUsedIdle: mib(await operator.metric('nodejs_heap_size_used_bytes')),
     heapTotalIdle: mib(await operator.metric('nodejs_heap_size_total_bytes')),
   };
-  const idle = { seconds: IDLE_SECONDS, requests: Object.fromEntries(operatorRequests(readAudit(info.auditLog ?? '').slice(idleFrom))) };
+  const idle = { seconds: IDLE_SECONDS, requests: Object.fromEntries(operatorRequests(readAudit(auditLog, idleFrom))) };
   console.log(JSON.stringify({
     groups: GROUPS,
     itemsPerGroup: ITEMS,
