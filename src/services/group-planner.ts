@@ -28,6 +28,12 @@ import { selectItem } from './selection-policy.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
+/**
+ * A group waiting for its next item wakes this long after the item becomes eligible. A timer
+ * fires by the event loop's clock, which may trail the wall clock by a few milliseconds; a wake
+ * that still comes early costs one reconcile that claims nothing and sets the next wake.
+ */
+export const ELIGIBILITY_WAKE_MARGIN_MS = 20;
 /** Live reads of a run's pod that the cache does not show: the first after 1 s, doubling to the requeue cap. */
 export const POLL_BACKOFF_BASE_MS = 1_000;
 /** A pod just created is looked for in the cache only, this long, before a live read. */
@@ -560,7 +566,7 @@ class Planner {
     });
     if (selection.item === undefined) {
       draft.status.nextEligibleAt = selection.nextEligibleAt === undefined ? null : iso(selection.nextEligibleAt);
-      if (selection.nextEligibleAt !== undefined) this.wake(Math.max(now, selection.nextEligibleAt) + 1_000);
+      if (selection.nextEligibleAt !== undefined) this.wake(Math.max(now, selection.nextEligibleAt) + ELIGIBILITY_WAKE_MARGIN_MS);
       return;
     }
     const id = this.newRunId();

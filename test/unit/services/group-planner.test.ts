@@ -3,6 +3,7 @@ import { ANNOTATIONS, APP_LABEL_VALUE, LABELS } from '../../../src/api/v1/keys.t
 import type { CurrentRun, OaatGroup, OaatGroupStatus, OaatType } from '../../../src/api/v1/types.ts';
 import {
   CLOCK_SKEW_MARGIN_MS,
+  ELIGIBILITY_WAKE_MARGIN_MS,
   planGroup,
   recordOf,
   refusalBackoffMs,
@@ -366,6 +367,19 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(Object.keys(result.draft.status.items ?? {}).sort()).toEqual(['a', 'old']);
     const invalid = plan({ group: group({ items }, { oaatItems: ['a'], frequency: 'x' }) }, { statusItemsLimit: 3 });
     expect(Object.keys(invalid.draft.status.items ?? {}).sort()).toEqual(['a', 'old', 'older']);
+  });
+
+  it('wakes the group just after its next item becomes eligible, and a wake a little early claims nothing', () => {
+    const items = { a: { last_success: iso(NOW - 3_600_000 + 30_000) }, b: { last_success: iso(NOW - 3_600_000 + 40_000) } };
+    const waiting = plan({ group: group({ items }), type: TYPE });
+    expect(waiting.claim).toBeUndefined();
+    // a is eligible strictly after its last success + 1h: 30 s + 1 ms from now.
+    expect(waiting.requeueAfterMs).toBe(30_001 + ELIGIBILITY_WAKE_MARGIN_MS);
+    expect(ELIGIBILITY_WAKE_MARGIN_MS).toBeLessThanOrEqual(50);
+    const early = plan({ group: group({ items }), type: TYPE, now: NOW + 30_000 });
+    expect(early.claim).toBeUndefined();
+    expect(early.requeueAfterMs).toBe(1 + ELIGIBILITY_WAKE_MARGIN_MS);
+    expect(plan({ group: group({ items }), type: TYPE, now: NOW + 30_001 }).claim?.item).toBe('a');
   });
 
   it('prunes history older than the retention only when the status is written anyway', () => {
