@@ -9,9 +9,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FIELD_MANAGER } from '../../src/container.ts';
-import type { TestCluster } from '../../test/support/cluster.ts';
+import { PODS } from '../../src/controllers/resources.ts';
+import { KubeClient, type ApiClient } from '../../src/runtime/client.ts';
+import { clusterAccess, type TestCluster } from '../../test/support/cluster.ts';
 import { REPO_ROOT } from '../../test/support/control-plane.ts';
 import { installOaatCrds } from '../../test/support/oaat.ts';
+import { SIM } from '../../test/support/pods.ts';
 
 export interface AuditEvent {
   auditID: string;
@@ -58,6 +61,29 @@ export async function benchNamespace(cluster: TestCluster): Promise<string> {
   };
   await cluster.apply([runner], namespace);
   return namespace;
+}
+
+/** The benchmark's own client: pooled connections, no rate limit, user agent `oaat-bench`. */
+export function benchClient(cluster: TestCluster): KubeClient {
+  return new KubeClient({ access: clusterAccess(cluster.kubeConfig), fieldManager: 'oaat-bench', userAgent: 'oaat-bench' });
+}
+
+/**
+ * Tells KWOK to end the pod with success at `at` (epoch ms; KWOK takes RFC 3339 with a
+ * fraction), or at once. Through `client` (pooled connections: a thousand at once must not open
+ * a thousand), tried again after a failure, up to 5 times.
+ */
+export async function tellToSucceed(client: ApiClient, namespace: string, name: string, at?: number): Promise<void> {
+  const annotations = { [SIM.outcome]: 'succeed', ...(at !== undefined && { [SIM.after]: new Date(at).toISOString() }) };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.patch(PODS, namespace, name, { metadata: { annotations } });
+      return;
+    } catch (error) {
+      if (attempt === 5) throw error;
+      await sleep(1_000);
+    }
+  }
 }
 
 /** How far the audit log at `file` is written now (a mark for {@link readAudit}). */

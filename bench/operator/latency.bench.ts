@@ -45,13 +45,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { frequencyMs } from '../../src/api/v1/defaults.ts';
+import type { ApiClient } from '../../src/runtime/client.ts';
 import type { OaatGroup } from '../../src/api/v1/types.ts';
 import { epochMs } from '../../src/services/pod-outcome.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
-import { simulateOutcome } from '../../test/support/pods.ts';
-import { auditMark, BenchOperator, benchNamespace, latencySummary, mib, operatorRequests, readAudit } from './harness.ts';
+import { auditMark, benchClient, BenchOperator, benchNamespace, latencySummary, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
@@ -164,12 +164,14 @@ class PodDriver {
   private readonly groupsRunning = new Set<string>();
   private readonly waiters = new Set<() => void>();
   private startedAll!: (at: number) => void;
+  private readonly client: ApiClient;
 
   constructor(
     private readonly cluster: TestCluster,
     private readonly namespace: string,
     public schedule: Schedule,
   ) {
+    this.client = benchClient(cluster);
     this.allRunning = new Promise((resolve) => (this.startedAll = resolve));
   }
 
@@ -246,10 +248,9 @@ class PodDriver {
     this.startedAll(now);
   }
 
-  /** Tells KWOK to end the pod with success at `at` (epoch ms; KWOK takes RFC 3339 with a fraction), or at once. */
+  /** Tells KWOK to end the pod with success at `at` (epoch ms), or at once. */
   private tell(name: string, at?: number): void {
-    const after = at === undefined ? {} : { after: new Date(at).toISOString() };
-    simulateOutcome(this.cluster.core, this.namespace, name, { outcome: 'succeed', ...after }).catch((error: unknown) => {
+    tellToSucceed(this.client, this.namespace, name, at).catch((error: unknown) => {
       console.error(`benchmark: could not tell pod ${name} to succeed: ${String(error)}`);
     });
   }

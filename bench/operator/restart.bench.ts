@@ -25,11 +25,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ItemStatus, OaatGroup, RuntimeStatus } from '../../src/api/v1/types.ts';
 import { OAATGROUPS, PODS } from '../../src/controllers/resources.ts';
-import { KubeClient } from '../../src/runtime/client.ts';
-import { clusterAccess, TestCluster } from '../../test/support/cluster.ts';
+import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
-import { SIM } from '../../test/support/pods.ts';
-import { auditMark, BenchOperator, benchNamespace, mib, operatorRequests, readAudit } from './harness.ts';
+import { auditMark, benchClient, BenchOperator, benchNamespace, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
 import { summarizeHeap } from './heap-summary.ts';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
@@ -110,7 +108,7 @@ async function everyGroupReconciled(operator: BenchOperator): Promise<boolean> {
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-restart-'));
 const info = startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, audit: true });
 const cluster = new TestCluster(info);
-const client = new KubeClient({ access: clusterAccess(cluster.kubeConfig), fieldManager: 'oaat-bench', userAgent: 'oaat-bench' });
+const client = benchClient(cluster);
 const operators: BenchOperator[] = [];
 const watching = new AbortController();
 try {
@@ -134,7 +132,7 @@ try {
       const name = pod.metadata?.name ?? '';
       if (pod.status?.phase === 'Running' && !told.has(name)) {
         told.add(name);
-        void client.patch(PODS, namespace, name, { metadata: { annotations: { [SIM.outcome]: 'succeed' } } });
+        void tellToSucceed(client, namespace, name);
       }
       if (pod.status?.phase === 'Succeeded' && !told.has(`${name}/done`)) {
         told.add(`${name}/done`);
