@@ -67,7 +67,7 @@ export const TOKENS = {
   Registry: token<Registry>('Registry'),
   /** Run-critical requests (caches, claims, creates, closes): nothing else takes its connections or its rate. */
   Client: token<KubeClient>('KubeClient'),
-  /** Events and the deletion of finished pods: connections and a token bucket of their own. */
+  /** The deletion of finished pods: connections and a token bucket of their own. */
   BackgroundClient: token<KubeClient>('BackgroundKubeClient'),
   ClientMetrics: token<RestClientMetrics>('RestClientMetrics'),
   ControllerMetrics: token<PrometheusControllerMetrics>('ControllerMetrics'),
@@ -98,26 +98,28 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
     collectDefaultMetrics({ register: registry });
     return registry;
   });
-  // Two lanes with the same limits: the background one never delays a run's requests.
-  const laneClient = (connections: number | undefined, metrics: RestClientMetrics, lane: string): KubeClient =>
+  // Three lanes, each with its own connections and limit, so neither Events nor retention deletes
+  // ever delay a run's requests: `run` and `background` (retention deletes) have the client's
+  // QPS and burst each; `events` only the Event budget (beyond it Events are dropped, not queued).
+  const laneClient = (lane: string, metrics: RestClientMetrics, connections?: number, limited = true): KubeClient =>
     new KubeClient({
       access: new PooledClusterAccess(credentials, connections === undefined ? {} : { requestConnections: connections }),
       fieldManager: FIELD_MANAGER,
       userAgent: FIELD_MANAGER,
       requestTimeoutMs: config.requestTimeoutMs,
-      rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }),
+      ...(limited && { rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }) }),
       metrics,
       lane,
     });
   provide(container, TOKENS.ClientMetrics).toDynamicValue((context) => new RestClientMetrics(resolve(context, TOKENS.Registry)));
-  provide(container, TOKENS.Client).toDynamicValue((context) => laneClient(undefined, resolve(context, TOKENS.ClientMetrics), 'run'));
-  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => laneClient(2, resolve(context, TOKENS.ClientMetrics), 'background'));
+  provide(container, TOKENS.Client).toDynamicValue((context) => laneClient('run', resolve(context, TOKENS.ClientMetrics)));
+  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => laneClient('background', resolve(context, TOKENS.ClientMetrics), 2));
   provide(container, TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.EventRecorder).toDynamicValue(
     (context) =>
       new ApiEventRecorder({
-        client: resolve(context, TOKENS.BackgroundClient),
+        client: laneClient('events', resolve(context, TOKENS.ClientMetrics), 2, false),
         component: FIELD_MANAGER,
         logger: resolve(context, TOKENS.Logger),
         budget: new TokenBucketRateLimiter<string>({ qps: config.eventQps, burst: config.eventBurst }),

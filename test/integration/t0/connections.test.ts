@@ -15,6 +15,7 @@ import { connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { CountingPassThrough } from '../../support/counting-pass-through.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { CONFIGMAPS } from '../../support/resource-types.ts';
+import { EVENTS } from '../../../src/runtime/events.ts';
 
 
 let cluster: TestCluster;
@@ -82,15 +83,21 @@ it('keeps watches off the request pool: requests go through while more watches t
   }
 });
 
-it('gives Events and retention deletes a lane of their own: a backlog there does not delay a run request', async () => {
+it('gives retention deletes and Events lanes of their own: a backlog of deletes delays neither a run request nor an Event', async () => {
   const config = loadConfig({ OAAT_CLIENT_QPS: '1', OAAT_CLIENT_BURST: '1', OAAT_LOG_LEVEL: 'error' });
   const container = buildContainer(config, await loadCredentialSource({ env: { KUBECONFIG: cluster.info.kubeconfig } }), () => undefined);
   const background = resolve(container, TOKENS.BackgroundClient);
   const run = resolve(container, TOKENS.Client);
   let backgroundDone = 0;
-  const backlog = Array.from({ length: 6 }, () => background.get(CONFIGMAPS, namespace, 'target').then(() => backgroundDone++));
-  await run.get(CONFIGMAPS, namespace, 'target');
-  // One request a second on each lane: the background backlog takes five seconds to drain.
-  expect(backgroundDone).toBeLessThan(6);
+  const backlog = Array.from({ length: 10 }, () => background.get(CONFIGMAPS, namespace, 'target').then(() => backgroundDone++));
+  const target = await run.get<KubernetesObject>(CONFIGMAPS, namespace, 'target');
+  // Five Events, within the Event budget (50/s, burst 200) but five times the client's QPS.
+  const events = resolve(container, TOKENS.EventRecorder);
+  for (let i = 0; i < 5; i++) events.record(target, 'Normal', 'LaneTest', `event ${String(i)}`);
+  const laneTest = async (): Promise<number> =>
+    (await run.list<KubernetesObject & { reason?: string }>(EVENTS, { namespace })).items.filter((event) => event.reason === 'LaneTest').length;
+  await waitUntil(laneTest, (count) => count === 5, { timeoutMs: 8_000, what: 'the five Events written' });
+  // One request a second on the background lane: its backlog takes nine seconds to drain.
+  expect(backgroundDone).toBeLessThan(10);
   await Promise.all(backlog);
 });
