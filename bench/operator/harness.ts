@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
 import { FIELD_MANAGER } from '../../src/container.ts';
 import { PODS } from '../../src/controllers/resources.ts';
 import { KubeClient, type ApiClient } from '../../src/runtime/client.ts';
@@ -118,6 +119,19 @@ export function operatorRequests(events: readonly AuditEvent[]): Map<string, num
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** The node flags the chart's default values put on the operator's command (templates/deployment.yaml). */
+export function chartNodeFlags(): string[] {
+  const values = parse(readFileSync(path.join(REPO_ROOT, 'charts/oaat-operator/values.yaml'), 'utf8')) as {
+    node: { optimizeForSize: boolean; maxSemiSpaceMiB: number; maxOldSpaceMiB: number };
+  };
+  const { optimizeForSize, maxSemiSpaceMiB, maxOldSpaceMiB } = values.node;
+  return [
+    ...(optimizeForSize ? ['--optimize-for-size'] : []),
+    `--max-semi-space-size=${String(maxSemiSpaceMiB)}`,
+    ...(maxOldSpaceMiB > 0 ? [`--max-old-space-size=${String(maxOldSpaceMiB)}`] : []),
+  ];
+}
+
 /** The built operator as a child process, watching `namespace`, leader election off. */
 export class BenchOperator {
   private constructor(
@@ -127,11 +141,12 @@ export class BenchOperator {
 
   /**
    * Starts `dist/main.js` with `env` over the benchmark's environment (OAAT_* settings pass
-   * through), with the node flags of BENCH_NODE_FLAGS (space-separated; default none).
+   * through), with the node flags of the chart's container (see {@link chartNodeFlags}), or of
+   * BENCH_NODE_FLAGS when set (space-separated; empty: none).
    */
   static async start(kubeconfig: string, namespace: string, env: Record<string, string> = {}): Promise<BenchOperator> {
     const metricsPort = await freePort();
-    const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+    const flags = process.env.BENCH_NODE_FLAGS === undefined ? chartNodeFlags() : process.env.BENCH_NODE_FLAGS.split(' ').filter((flag) => flag !== '');
     const child = spawn(process.execPath, [...flags, path.join(REPO_ROOT, 'dist/main.js')], {
       env: {
         ...process.env,
@@ -144,7 +159,17 @@ export class BenchOperator {
       },
       stdio: 'ignore',
     });
-    return new BenchOperator(child, metricsPort);
+    const operator = new BenchOperator(child, metricsPort);
+    // Up once its HTTP server answers (before that, its metrics cannot be read).
+    for (let tries = 0; ; tries++) {
+      try {
+        await operator.metrics();
+        return operator;
+      } catch (error) {
+        if (tries === 300) throw error;
+        await sleep(100);
+      }
+    }
   }
 
   /** The operator's metrics in the text format; rejects while its HTTP server is not up. */

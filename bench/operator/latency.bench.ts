@@ -30,7 +30,8 @@
  * - idle: the groups' frequency is then raised to 1h and, once no pod has been created for 10 s,
  *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
  *   none here: leader election is off, should remain);
- * - memory from the operator's own metrics: RSS peak while running and at idle, heap used.
+ * - memory from the operator's own metrics: RSS peak while running and at idle, heap used;
+ * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count).
  *
  * Run: npm run bench:operator. Knobs (defaults): BENCH_MODE (burst), BENCH_GROUPS (50),
  * BENCH_ITEMS (3; eligible: always 1), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst),
@@ -287,6 +288,8 @@ function watchCloses(cluster: TestCluster, namespace: string): Close[] {
 interface Mark {
   auditBytes: number;
   connections: number;
+  /** The operator's CPU seconds so far. */
+  cpuSeconds: number;
   at: number;
 }
 
@@ -302,7 +305,7 @@ interface Measured {
 interface Bench {
   driver: PodDriver;
   closes: Close[];
-  mark: () => Mark;
+  mark: () => Promise<Mark>;
   /** The mark taken just before the groups were applied (burst counts from the operator's start). */
   applied: Mark;
 }
@@ -321,7 +324,7 @@ async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
     }
     return done === GROUPS;
   }, 'the burst');
-  const to = mark();
+  const to = await mark();
   const totalRuns = GROUPS * RUNS_PER_GROUP;
   return {
     report: {
@@ -346,10 +349,10 @@ async function window({ driver, mark }: Bench, warmUpMs: number, settled: (from:
   const opened = (await within(driver.allRunning, PATIENCE_MS, 'every group\'s first pod running')) + warmUpMs;
   const sleepUntil = (at: number): Promise<void> => sleep(Math.max(0, at - Date.now()));
   await sleepUntil(opened);
-  const from = { ...mark(), at: opened };
+  const from = { ...(await mark()), at: opened };
   console.error(`benchmark: measuring for ${String(DURATION_MS / 1000)} s`);
   await sleepUntil(opened + DURATION_MS);
-  const to = mark();
+  const to = await mark();
   await driver.until(() => settled(from.at, to.at), 'the window\'s last hand-overs');
   const runs = driver.successes.filter(({ at }) => at >= from.at && at < to.at).length;
   return { from, to, runs };
@@ -443,8 +446,13 @@ try {
   const peakRss = running.samplePeakRss();
 
   const auditLog = info.auditLog ?? '';
-  const mark = (): Mark => ({ auditBytes: auditMark(auditLog), connections: counter.accepted, at: Date.now() });
-  const applied = mark();
+  const mark = async (): Promise<Mark> => ({
+    auditBytes: auditMark(auditLog),
+    connections: counter.accepted,
+    cpuSeconds: await running.metric('process_cpu_seconds_total'),
+    at: Date.now(),
+  });
+  const applied = await mark();
   const groups = Array.from({ length: GROUPS }, (_, g) => ({
     apiVersion: 'kawaja.net/v1',
     kind: 'OaatGroup',
@@ -465,7 +473,7 @@ try {
     added = driver.added;
     await sleep(10_000);
   } while (added !== driver.added);
-  const idleFrom = mark();
+  const idleFrom = await mark();
   await sleep(IDLE_SECONDS * 1000);
   const idleRequests = operatorRequests(readAudit(auditLog, idleFrom.auditBytes));
   const metric = (name: string): Promise<number> => running.metric(name);
@@ -474,6 +482,7 @@ try {
     ...measured.report,
     requestsPerRun: Object.fromEntries([...runRequests].map(([key, count]) => [key, Number((count / measured.runs).toFixed(2))])),
     connectionsOpened: measured.to.connections - measured.from.connections,
+    cpuMsPerRun: Math.round(((measured.to.cpuSeconds - measured.from.cpuSeconds) * 1000) / measured.runs),
     idle: {
       seconds: IDLE_SECONDS,
       requests: Object.fromEntries(idleRequests),

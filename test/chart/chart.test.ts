@@ -138,7 +138,7 @@ describe('helm template', () => {
     const main = container(objects);
     expect(spec?.replicas).toBe(1);
     expect(main.image).toBe('oaat-operator:0.1.0');
-    expect(main.command).toEqual(['node', 'dist/main.js']);
+    expect(main.command).toEqual(['node', '--optimize-for-size', '--max-semi-space-size=2', 'dist/main.js']);
     expect(main.ports).toEqual([{ name: 'http-metrics', containerPort: 8080, protocol: 'TCP' }]);
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(main.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
@@ -166,6 +166,11 @@ describe('helm template', () => {
     // Item pods carry app=oaat-operator; the operator's own pods must not, or it would see itself.
     expect(spec?.selector.matchLabels?.app).toBeUndefined();
     expect(deployment(objects).spec?.template.metadata?.labels?.app).toBeUndefined();
+  });
+
+  it('the node values set the V8 flags of the command', () => {
+    const objects = render('--set', 'node.optimizeForSize=false', '--set', 'node.maxSemiSpaceMiB=4', '--set', 'node.maxOldSpaceMiB=300');
+    expect(container(objects).command).toEqual(['node', '--max-semi-space-size=4', '--max-old-space-size=300', 'dist/main.js']);
   });
 
   it('scheduling and image values reach the pod', () => {
@@ -236,6 +241,8 @@ describe('values.schema.json', () => {
     [['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy'"],
     [['--set', 'replicas=2'], "additional properties 'replicas' not allowed"],
     [['--set-json', 'env=[{"value":"x"}]'], "at '/env/0': missing property 'name'"],
+    [['--set', 'node.maxSemiSpaceMiB=0'], "at '/node/maxSemiSpaceMiB': minimum: got 0, want 1"],
+    [['--set', 'node.maxOldSpaceMiB=-1'], "at '/node/maxOldSpaceMiB': minimum: got -1, want 0"],
   ])('rejects %j: %s', (args, message) => {
     const result = helm('template', 'x', CHART, ...args);
     expect(result.status).not.toBe(0);
