@@ -142,12 +142,12 @@ export class BenchOperator {
   /**
    * Starts `dist/main.js` with `env` over the benchmark's environment (OAAT_* settings pass
    * through), with the node flags of the chart's container (see {@link chartNodeFlags}), or of
-   * BENCH_NODE_FLAGS when set (space-separated; empty: none).
+   * BENCH_NODE_FLAGS when set (space-separated; empty: none), then `extraFlags`.
    */
-  static async start(kubeconfig: string, namespace: string, env: Record<string, string> = {}): Promise<BenchOperator> {
+  static async start(kubeconfig: string, namespace: string, env: Record<string, string> = {}, extraFlags: readonly string[] = []): Promise<BenchOperator> {
     const metricsPort = await freePort();
     const flags = process.env.BENCH_NODE_FLAGS === undefined ? chartNodeFlags() : process.env.BENCH_NODE_FLAGS.split(' ').filter((flag) => flag !== '');
-    const child = spawn(process.execPath, [...flags, path.join(REPO_ROOT, 'dist/main.js')], {
+    const child = spawn(process.execPath, [...flags, ...extraFlags, path.join(REPO_ROOT, 'dist/main.js')], {
       env: {
         ...process.env,
         KUBECONFIG: kubeconfig,

@@ -31,7 +31,8 @@
  *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
  *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used;
- * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count).
+ * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count);
+ *   with BENCH_CPU_PROFILE=1 also its CPU profile over its whole run, top frames by self time.
  *
  * Run: npm run bench:operator. Knobs (defaults): BENCH_MODE (burst), BENCH_GROUPS (50),
  * BENCH_ITEMS (3; eligible: always 1), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst),
@@ -40,7 +41,7 @@
  * BENCH_DURATION_SECONDS (120; steady, eligible), BENCH_IDLE_SECONDS (30). Extra OAAT_*
  * settings pass through to the operator.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +53,7 @@ import { epochMs } from '../../src/services/pod-outcome.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
+import { summarizeCpuProfile } from './cpu-profile-summary.ts';
 import { auditMark, benchClient, BenchOperator, benchNamespace, latencySummary, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
@@ -80,6 +82,8 @@ const RUN_MS = (GROUPS / RATE) * 1000;
 if (MODE === 'steady' && (ITEMS - 1) * RUN_MS <= FREQUENCY_MS + 1000) {
   throw new Error(`steady: with ${String(ITEMS)} items of ${String(RUN_MS)} ms runs the next item may not be eligible at hand-over; raise BENCH_ITEMS or BENCH_GROUPS / BENCH_RATE`);
 }
+/** Profile the operator's CPU (its whole run) and report the top frames. */
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 /** How long the benchmark waits for what must come, at most. */
 const PATIENCE_MS = 1_800_000;
 
@@ -441,7 +445,8 @@ try {
   const closes = MODE === 'eligible' ? watchCloses(cluster, namespace) : [];
 
   // Succeeded pods are kept (1 per group) as by default; items stay eligible immediately.
-  const running = await BenchOperator.start(kubeconfig, namespace);
+  const profiles = path.join(stateDir, 'cpu');
+  const running = await BenchOperator.start(kubeconfig, namespace, {}, CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : []);
   operator = running;
   const peakRss = running.samplePeakRss();
 
@@ -478,6 +483,12 @@ try {
   const idleRequests = operatorRequests(readAudit(auditLog, idleFrom.auditBytes));
   const metric = (name: string): Promise<number> => running.metric(name);
 
+  const memoryMiB = { rssPeak: mib(peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) };
+  const eventsDropped = await metric('oaat_events_dropped_total');
+  // The profile is written when the operator exits (SIGTERM: it shuts down cleanly).
+  await running.stop();
+  const cpuProfile = CPU_PROFILE ? summarizeCpuProfile(path.join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile')) ?? '')) : undefined;
+
   console.log(JSON.stringify({
     ...measured.report,
     requestsPerRun: Object.fromEntries([...runRequests].map(([key, count]) => [key, Number((count / measured.runs).toFixed(2))])),
@@ -488,8 +499,9 @@ try {
       requests: Object.fromEntries(idleRequests),
       connectionsOpened: counter.accepted - idleFrom.connections,
     },
-    memoryMiB: { rssPeak: mib(peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) },
-    eventsDropped: await metric('oaat_events_dropped_total'),
+    memoryMiB,
+    eventsDropped,
+    ...(cpuProfile && { cpuProfile }),
   }, null, 2));
 } finally {
   operator?.process.kill('SIGKILL');

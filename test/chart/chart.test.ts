@@ -138,7 +138,7 @@ describe('helm template', () => {
     const main = container(objects);
     expect(spec?.replicas).toBe(1);
     expect(main.image).toBe('oaat-operator:0.1.0');
-    expect(main.command).toEqual(['node', '--optimize-for-size', '--max-semi-space-size=2', 'dist/main.js']);
+    expect(main.command).toEqual(['node', '--optimize-for-size', '--max-semi-space-size=2', '--max-old-space-size=256', 'dist/main.js']);
     expect(main.ports).toEqual([{ name: 'http-metrics', containerPort: 8080, protocol: 'TCP' }]);
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(main.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
