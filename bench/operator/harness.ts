@@ -24,6 +24,22 @@ export interface AuditEvent {
   userAgent?: string;
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
+  /** RFC 3339 with microseconds, the API server's clock. */
+  requestReceivedTimestamp?: string;
+  stageTimestamp?: string;
+}
+
+/** Whether the operator sent the request (its user agent). */
+export function isOperator(event: AuditEvent): boolean {
+  return event.userAgent?.startsWith(FIELD_MANAGER) === true;
+}
+
+/** Runs `work` for every value, at most `concurrency` at a time. */
+export async function inParallel<T>(values: readonly T[], work: (value: T) => Promise<unknown>, concurrency = 16): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < values.length) await work(values[next++] as T);
+  }));
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -109,7 +125,7 @@ export function readAudit(file: string, fromBytes = 0, toBytes?: number): AuditE
 /** The operator's requests among `events`, one per audit ID, counted by `verb resource[/sub] code`. */
 export function operatorRequests(events: readonly AuditEvent[]): Map<string, number> {
   const last = new Map<string, AuditEvent>();
-  for (const event of events) if (event.userAgent?.startsWith(FIELD_MANAGER) === true) last.set(event.auditID, event);
+  for (const event of events) if (isOperator(event)) last.set(event.auditID, event);
   const counts = new Map<string, number>();
   for (const event of last.values()) {
     const resource = `${event.objectRef?.resource ?? ''}${event.objectRef?.subresource === undefined ? '' : `/${event.objectRef.subresource}`}`;

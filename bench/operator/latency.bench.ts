@@ -54,7 +54,8 @@ import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
 import { summarizeCpuProfile } from './cpu-profile-summary.ts';
-import { auditMark, benchClient, BenchOperator, benchNamespace, latencySummary, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
+import { CONFIGMAPS } from '../../test/support/resource-types.ts';
+import { auditMark, benchClient, BenchOperator, benchNamespace, inParallel, isOperator, latencySummary, mib, operatorRequests, readAudit, tellToSucceed, type AuditEvent } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
@@ -139,6 +140,8 @@ interface Schedule {
 /** A pod seen created after its group's previous pod was seen Succeeded. */
 interface HandOver {
   group: string;
+  /** The group's pod that succeeded. */
+  succeeded: string;
   /** Epoch ms: the previous pod seen Succeeded, and this one seen ADDED. */
   succeededAt: number;
   addedAt: number;
@@ -164,7 +167,7 @@ class PodDriver {
   private readonly live = new Set<string>();
   private readonly told = new Set<string>();
   private readonly recorded = new Set<string>();
-  private readonly succeededAt = new Map<string, number>();
+  private readonly succeededAt = new Map<string, { at: number; pod: string }>();
   private readonly firstHeld: string[] = [];
   private readonly groupsRunning = new Set<string>();
   private readonly waiters = new Set<() => void>();
@@ -215,10 +218,10 @@ class PodDriver {
       this.seen.add(name);
       this.added++;
       this.live.add(name);
-      const succeededAt = this.succeededAt.get(group);
+      const succeeded = this.succeededAt.get(group);
       this.succeededAt.delete(group);
-      if (succeededAt !== undefined) {
-        const handOver = { group, succeededAt, addedAt: now, createdAt: epochMs(pod.metadata?.creationTimestamp) ?? Number.NaN };
+      if (succeeded !== undefined) {
+        const handOver = { group, succeeded: succeeded.pod, succeededAt: succeeded.at, addedAt: now, createdAt: epochMs(pod.metadata?.creationTimestamp) ?? Number.NaN };
         this.handOvers.push(handOver);
         const ofGroup = this.handOversOf.get(group) ?? [];
         if (ofGroup.length === 0) this.handOversOf.set(group, ofGroup);
@@ -232,7 +235,7 @@ class PodDriver {
     }
     if (phase === 'Succeeded' && this.told.has(name) && !this.recorded.has(name)) {
       this.recorded.add(name);
-      this.succeededAt.set(group, now);
+      this.succeededAt.set(group, { at: now, pod: name });
       this.successes.push({ group, at: now });
     }
   }
@@ -308,14 +311,23 @@ interface Measured {
 
 interface Bench {
   driver: PodDriver;
+  auditLog: string;
+  /** Writes a second the API server took in the probe before the operator started. */
+  writeProbe: number;
   closes: Close[];
   mark: () => Promise<Mark>;
   /** The mark taken just before the groups were applied (burst counts from the operator's start). */
   applied: Mark;
 }
 
-/** Every group runs RUNS_PER_GROUP times, all at once. */
-async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
+/**
+ * Every group runs RUNS_PER_GROUP times: the first pods are held until all run and then end
+ * together, the later ones at once. Besides the hand-over latency, from the audit log (the API
+ * server's clock): the operator's share of each hand-over, from the pod's last status write
+ * (Succeeded) to the operator's next status write of the group arriving; and the write
+ * throughput of the burst against the API server's own (a probe before the operator started).
+ */
+async function burst({ driver, mark, applied, auditLog, writeProbe }: Bench): Promise<Measured> {
   const runs = new Map<string, number>();
   let counted = 0;
   let done = 0;
@@ -337,6 +349,7 @@ async function burst({ driver, mark, applied }: Bench): Promise<Measured> {
       runs: totalRuns,
       elapsedSeconds: Number(((to.at - applied.at) / 1000).toFixed(1)),
       handOverMs: latencySummary(driver.handOvers.map((h) => h.addedAt - h.succeededAt)),
+      ...burstAnalysis(readAudit(auditLog, applied.auditBytes, to.auditBytes), driver.handOvers, writeProbe),
     },
     runs: totalRuns,
     from: { ...applied, auditBytes: 0 },
@@ -426,9 +439,55 @@ async function eligible(bench: Bench): Promise<Measured> {
   };
 }
 
+/** How many writes a second the API server takes: 2,000 ConfigMap creates, 16 at a time (then deleted). */
+async function apiServerWrites(cluster: TestCluster, namespace: string): Promise<number> {
+  const client = benchClient(cluster);
+  const names = Array.from({ length: 2_000 }, (_, i) => `probe-${String(i)}`);
+  const started = performance.now();
+  await inParallel(names, (name) => client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: 'b' } }));
+  const perSecond = names.length / ((performance.now() - started) / 1000);
+  await inParallel(names, (name) => client.delete(CONFIGMAPS, namespace, name));
+  return Math.round(perSecond);
+}
+
+/** The operator's share of each hand-over and the burst's write rate, from the audit events of the burst. */
+function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOver[], writeProbe: number): Record<string, unknown> {
+  const done = events.filter((event) => event.stage === 'ResponseComplete');
+  const lastStatusWrite = new Map<string, number>();
+  const operatorCloses = new Map<string, number[]>();
+  for (const event of done) {
+    const { resource, subresource, name = '' } = event.objectRef ?? {};
+    if (resource === 'pods' && subresource === 'status' && !isOperator(event)) lastStatusWrite.set(name, Date.parse(event.stageTimestamp ?? ''));
+    if (resource === 'oaatgroups' && subresource === 'status' && isOperator(event)) {
+      const closes = operatorCloses.get(name) ?? [];
+      if (closes.length === 0) operatorCloses.set(name, closes);
+      closes.push(Date.parse(event.requestReceivedTimestamp ?? ''));
+    }
+  }
+  const shares = handOvers.flatMap((handOver) => {
+    const ended = lastStatusWrite.get(handOver.succeeded);
+    const close = ended === undefined ? undefined : operatorCloses.get(handOver.group)?.find((at) => at > ended);
+    return ended === undefined || close === undefined ? [] : [close - ended];
+  });
+  const writes = done.filter((event) => ['create', 'update', 'patch', 'delete'].includes(event.verb));
+  const first = Math.min(...handOvers.map((h) => h.succeededAt));
+  const last = Math.max(...handOvers.map((h) => h.addedAt));
+  const inBurst = writes.filter((event) => {
+    const at = Date.parse(event.stageTimestamp ?? '');
+    return at >= first && at <= last;
+  }).length;
+  return {
+    operatorShareMs: latencySummary(shares),
+    burstSeconds: Number(((last - first) / 1000).toFixed(1)),
+    burstWritesPerSecond: Math.round(inBurst / ((last - first) / 1000)),
+    apiServerWritesPerSecond: writeProbe,
+  };
+}
+
 const MEASURE: Record<Mode, (bench: Bench) => Promise<Measured>> = { burst, steady, eligible };
 const SCHEDULE: Record<Mode, Schedule> = {
-  burst: { spreadMs: 0, runMs: 0 },
+  // The first pods are held until all run, then end together: a simultaneous burst of hand-overs.
+  burst: { spreadMs: 1, runMs: 0 },
   steady: { spreadMs: RUN_MS, runMs: RUN_MS },
   eligible: { spreadMs: FREQUENCY_MS, runMs: 0 },
 };
@@ -445,6 +504,7 @@ try {
   const closes = MODE === 'eligible' ? watchCloses(cluster, namespace) : [];
 
   // Succeeded pods are kept (1 per group) as by default; items stay eligible immediately.
+  const writeProbe = MODE === 'burst' ? await apiServerWrites(cluster, namespace) : Number.NaN;
   const profiles = path.join(stateDir, 'cpu');
   const running = await BenchOperator.start(kubeconfig, namespace, {}, CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : []);
   operator = running;
@@ -465,7 +525,7 @@ try {
     spec: { frequency: FREQUENCY, oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
   }));
   await cluster.apply(groups, namespace);
-  const measured = await MEASURE[MODE]({ driver, closes, mark, applied });
+  const measured = await MEASURE[MODE]({ driver, closes, mark, applied, auditLog, writeProbe });
   const runRequests = operatorRequests(readAudit(auditLog, measured.from.auditBytes, measured.to.auditBytes));
 
   // Idle: nothing is eligible for an hour (never-run items still run once, at once); once no

@@ -27,24 +27,14 @@ import type { ItemStatus, OaatGroup, RuntimeStatus } from '../../src/api/v1/type
 import { OAATGROUPS, PODS } from '../../src/controllers/resources.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
-import { auditMark, benchClient, BenchOperator, benchNamespace, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
+import { auditMark, benchClient, BenchOperator, benchNamespace, inParallel, mib, operatorRequests, readAudit, tellToSucceed } from './harness.ts';
 import { summarizeHeap } from './heap-summary.ts';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 1000);
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 20);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT === '1';
-/** Requests the benchmark itself keeps in flight while it seeds. */
-const SEED_CONCURRENCY = 16;
 const HOUR = 3_600_000;
-
-/** Runs `work` for every element, at most SEED_CONCURRENCY at a time. */
-async function forEach<T>(values: readonly T[], work: (value: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, async () => {
-    while (next < values.length) await work(values[next++] as T);
-  }));
-}
 
 /** Runtime statistics of `count` runs of about a minute, with a full sample of 32. */
 function runtimeOf(count: number): RuntimeStatus {
@@ -122,7 +112,7 @@ try {
   const seedStarted = performance.now();
   const names = Array.from({ length: GROUPS }, (_, g) => `group-${String(g)}`);
   const items = Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`);
-  await forEach(names, async (name) => {
+  await inParallel(names, async (name) => {
     const group: OaatGroup = { apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name, namespace }, spec: { frequency: '24h', oaatType: 'runner', oaatItems: items } };
     await client.create(OAATGROUPS, group);
     const now = Date.now();
