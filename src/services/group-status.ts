@@ -103,10 +103,11 @@ export class StatusDraft {
   readonly status: OaatGroupStatus;
   /** The runs closed in this draft (their effects follow once the draft is written). */
   readonly closed: ClosedRun[] = [];
+  /** The status as read (the cache's own object): compared with, never changed. */
   private readonly original: OaatGroupStatus;
 
   constructor(read: OaatGroupStatus | undefined) {
-    this.original = structuredClone(read ?? {});
+    this.original = read ?? {};
     this.status = structuredClone(read ?? {});
     const legacy = this.status as Record<string, unknown>;
     for (const key of DROPPED_KEYS) Reflect.deleteProperty(legacy, key);
