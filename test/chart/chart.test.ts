@@ -173,6 +173,16 @@ describe('helm template', () => {
     expect(container(objects).command).toEqual(['node', '--max-semi-space-size=4', '--max-old-space-size=300', 'dist/main.js']);
   });
 
+  it('a FlowSchema for the ServiceAccount only when enabled, at the priority level the values name', () => {
+    expect(render().some((object) => object.kind === 'FlowSchema')).toBe(false);
+    const objects = render('--set', 'flowSchema.enabled=true', '--set', 'flowSchema.priorityLevel=global-default');
+    expect(one(objects, 'FlowSchema')).toMatchObject({ spec: {
+      matchingPrecedence: 1000,
+      priorityLevelConfiguration: { name: 'global-default' },
+      rules: [{ subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: 'oaat-operator', namespace: RELEASE_NS } }] }],
+    } });
+  });
+
   it('scheduling and image values reach the pod', () => {
     const objects = render(
       '--set', 'image.repository=registry.example/oaat', '--set', 'image.tag=1.2.3', '--set', 'image.pullPolicy=Always',

@@ -1,11 +1,11 @@
 /**
- * The chart in cluster-wide mode (default values): `helm install` creates the CRDs and the
- * least-privilege RBAC; the operator, run with the chart's command, environment and
+ * The chart in cluster-wide mode (default values, plus the optional FlowSchema): `helm install`
+ * creates the CRDs, the least-privilege RBAC and a FlowSchema the API server accepts; the operator, run with the chart's command, environment and
  * ServiceAccount, serves its probes and metrics, takes the Lease in the release namespace, and
  * runs the items of groups in any namespace to success and to failure on the KWOK node.
  */
 import { execFileSync } from 'node:child_process';
-import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api, FlowcontrolApiserverV1Api } from '@kubernetes/client-node';
 import { connectCluster, type TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { OaatNamespace } from '../support/oaat.ts';
@@ -19,7 +19,7 @@ const namespaces: OaatNamespace[] = [];
 
 beforeAll(async () => {
   cluster = connectCluster('T2');
-  chart = await ChartOperator.install(cluster);
+  chart = await ChartOperator.install(cluster, ['--set', 'flowSchema.enabled=true']);
 });
 
 afterAll(async () => {
@@ -36,7 +36,16 @@ it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the
     const crd = await cluster.apiextensions.readCustomResourceDefinition({ name });
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
   }
-  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'FlowSchema', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  // API Priority and Fairness took it, and its priority level exists (not Dangling).
+  const flowcontrol = cluster.kubeConfig.makeApiClient(FlowcontrolApiserverV1Api);
+  const flowSchema = await waitUntil(
+    () => flowcontrol.readFlowSchema({ name: chart.object('FlowSchema').metadata.name }),
+    (schema) => schema.status?.conditions?.some((c) => c.type === 'Dangling') === true,
+    { what: 'the FlowSchema\'s Dangling condition' },
+  );
+  expect(flowSchema.status?.conditions?.find((c) => c.type === 'Dangling')?.status).toBe('False');
+  expect(flowSchema.spec?.priorityLevelConfiguration.name).toBe('workload-high');
   expect(chart.chartEnv).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: chart.namespace, OAAT_HTTP_ADDRESS: '0.0.0.0:8080' });
   const deployment = await cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: chart.object('Deployment').metadata.name, namespace: chart.namespace });
   expect(deployment.spec?.replicas).toBe(0);
