@@ -31,6 +31,7 @@
  *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
  *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used;
+ * - the runs the operator closed, by outcome (oaat_runs_closed_total; a `Lost` is a run given up);
  * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count);
  *   with BENCH_CPU_PROFILE=1 also its CPU profile over its whole run, top frames by self time.
  *
@@ -545,6 +546,9 @@ try {
 
   const memoryMiB = { rssPeak: mib(peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) };
   const eventsDropped = await metric('oaat_events_dropped_total');
+  const runsClosed = Object.fromEntries(
+    [...(await running.metrics()).matchAll(/^oaat_runs_closed_total\{outcome="(\w+)"\} (\S+)$/gm)].map((match) => [match[1] ?? '', Number(match[2])]),
+  );
   // The profile is written when the operator exits (SIGTERM: it shuts down cleanly).
   await running.stop();
   const cpuProfile = CPU_PROFILE ? summarizeCpuProfile(path.join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile')) ?? '')) : undefined;
@@ -561,6 +565,7 @@ try {
     },
     memoryMiB,
     eventsDropped,
+    runsClosed,
     ...(cpuProfile && { cpuProfile }),
   }, null, 2));
 } finally {

@@ -23,6 +23,7 @@ import type { Rng } from '../services/rng.ts';
 import { removeKopfFinalizer } from './finalizers.ts';
 import { OAATGROUPS, PODS } from './resources.ts';
 import type { RunMemory } from './run-memory.ts';
+import type { RunMetrics } from './run-metrics.ts';
 
 export interface GroupReconcilerDeps {
   groups: Cache<OaatGroup>;
@@ -31,6 +32,7 @@ export interface GroupReconcilerDeps {
   client: ApiClient;
   events: EventRecorder;
   memory: RunMemory;
+  runs: RunMetrics;
   clock: Clock;
   rng: Rng;
   settings: PlannerSettings;
@@ -126,6 +128,7 @@ export class OaatGroupReconciler implements Reconciler {
     this.deps.memory.probeRefusalWritten(`${namespace}/${group.metadata?.name ?? ''}`);
     for (const { run, lastRun } of plan.draft.closed) {
       this.deps.memory.closed(namespace, run.podName);
+      this.deps.runs.closed(lastRun.outcome);
       log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode, reason: lastRun.reason });
     }
     if (plan.claim) log.info('claimed a run', { item: plan.claim.item, run: plan.claim.id, pod: plan.claim.podName });

@@ -26,6 +26,7 @@ import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, groupTypeKey, POD_GROUP_I
 import { OaatGroupReconciler } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
 import { RunMemory } from './run-memory.ts';
+import { PrometheusRunMetrics, type RunMetrics } from './run-metrics.ts';
 import { OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
 
 /** The indexes each cache must be built with (the controllers read through them). */
@@ -49,6 +50,7 @@ export interface OaatControllerParts {
   /** Requests no run waits for (retention deletes): a lane of their own that never delays `client`'s. */
   backgroundClient: ApiClient;
   events: EventRecorder;
+  runs: RunMetrics;
   clock: Clock;
   rng: Rng;
   /** This process's identity, new at every start (`<host>_<uuid>`, the lease holder identity). */
@@ -81,6 +83,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
       client,
       events: parts.events,
       memory,
+      runs: parts.runs,
       clock,
       rng: parts.rng,
       settings: {
@@ -171,6 +174,7 @@ export function registerOaatControllers(container: Container): void {
       client: resolve(context, TOKENS.Client),
       backgroundClient: resolve(context, TOKENS.BackgroundClient),
       events: resolve(context, TOKENS.EventRecorder),
+      runs: new PrometheusRunMetrics(resolve(context, TOKENS.Registry)),
       clock: systemClock,
       rng: randomRng,
       incarnation: resolve(context, TOKENS.Incarnation),

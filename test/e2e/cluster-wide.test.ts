@@ -96,4 +96,10 @@ it('runs items to success and to failure in groups of two unrelated namespaces',
   namespaces.push(first, second);
   await Promise.all([runItemsToSuccessAndFailure(first, 'first'), runItemsToSuccessAndFailure(second, 'second')]);
   expect(chart.output()).not.toMatch(/forbidden: User .* cannot/);
+  // Each group ran one item to success and one to failure (a cluster-wide operator may also
+  // have closed runs of groups other test files left behind).
+  const metrics = (await chart.http('/metrics')).text;
+  const closed = (outcome: string): number => Number(new RegExp(`^oaat_runs_closed_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  expect(closed('Succeeded')).toBeGreaterThanOrEqual(2);
+  expect(closed('Failed')).toBeGreaterThanOrEqual(2);
 });

@@ -18,6 +18,7 @@ import { APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../../src/api/v1/types.ts';
 import type { OperatorConfig } from '../../src/config.ts';
 import { GROUP_INDEXES, oaatControllers, POD_INDEXES, type OaatControllers } from '../../src/controllers/registration.ts';
+import type { RunMetrics } from '../../src/controllers/run-metrics.ts';
 import { ApiError, NotSentError } from '../../src/runtime/api-error.ts';
 import type { ApiClient, CreateOptions, DeleteOptions, PatchOptions, ResourceType } from '../../src/runtime/client.ts';
 import type { ControllerMetrics } from '../../src/runtime/controller-metrics.ts';
@@ -117,6 +118,7 @@ class SimCache<T extends KubernetesObject> implements Cache<T>, EventSource<T> {
   }
 }
 
+const noRunMetrics: RunMetrics = { closed: () => undefined };
 const noMetrics: ControllerMetrics = {
   reconciled: () => undefined,
   failed: () => undefined,
@@ -180,6 +182,7 @@ export class Replica {
       client,
       backgroundClient: client,
       events: this.recorder(),
+      runs: noRunMetrics,
       clock: { now: () => loop.now() + options.clockSkewMs },
       rng: seededRng(Math.floor(loop.rng.next() * 2 ** 32)),
       incarnation: this.incarnation,
