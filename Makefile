@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build typecheck lint test test-unit test-integration sim chaos tools run stop status clean
+.PHONY: help deps build typecheck lint test test-unit test-integration sim chaos bench tools run stop status clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ chaos: deps ## randomized faults against the built operator on a real control pl
 	npm run --silent build
 	hack/tools.sh all >/dev/null
 	npm run --silent chaos
+
+bench: deps ## the whole benchmark suite (about an hour): results in bench/results/<date>-<commit>/; BENCH_ONLY=name,name for a subset
+	hack/tools.sh all >/dev/null
+	hack/bench.sh
 
 tools: ## build the control-plane binaries into the cache (slow once, then instant)
 	hack/tools.sh all
