@@ -98,28 +98,33 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
     collectDefaultMetrics({ register: registry });
     return registry;
   });
-  // Three lanes, each with its own connections and limit, so neither Events nor retention deletes
-  // ever delay a run's requests: `run` and `background` (retention deletes) have the client's
-  // QPS and burst each; `events` only the Event budget (beyond it Events are dropped, not queued).
-  const laneClient = (lane: string, metrics: RestClientMetrics, connections?: number, limited = true): KubeClient =>
+  // Three lanes, each with its own connections, so neither Events nor retention deletes ever
+  // delay a run's requests: `run` (a connection per group worker: each has at most one request
+  // in flight; a client-side limit only when configured), `background` (retention deletes, with
+  // their own limit) and `events` (only the Event budget: beyond it Events are dropped, not queued).
+  const laneClient = (lane: string, metrics: RestClientMetrics, connections: number, limit?: { qps: number; burst: number }): KubeClient =>
     new KubeClient({
-      access: new PooledClusterAccess(credentials, connections === undefined ? {} : { requestConnections: connections }),
+      access: new PooledClusterAccess(credentials, { requestConnections: connections }),
       fieldManager: FIELD_MANAGER,
       userAgent: FIELD_MANAGER,
       requestTimeoutMs: config.requestTimeoutMs,
-      ...(limited && { rateLimiter: new TokenBucketRateLimiter<string>({ qps: config.clientQps, burst: config.clientBurst }) }),
+      ...(limit && limit.qps > 0 && { rateLimiter: new TokenBucketRateLimiter<string>(limit) }),
       metrics,
       lane,
     });
   provide(container, TOKENS.ClientMetrics).toDynamicValue((context) => new RestClientMetrics(resolve(context, TOKENS.Registry)));
-  provide(container, TOKENS.Client).toDynamicValue((context) => laneClient('run', resolve(context, TOKENS.ClientMetrics)));
-  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) => laneClient('background', resolve(context, TOKENS.ClientMetrics), 2));
+  provide(container, TOKENS.Client).toDynamicValue((context) =>
+    laneClient('run', resolve(context, TOKENS.ClientMetrics), config.workers, { qps: config.clientQps, burst: config.clientBurst }),
+  );
+  provide(container, TOKENS.BackgroundClient).toDynamicValue((context) =>
+    laneClient('background', resolve(context, TOKENS.ClientMetrics), 2, { qps: config.backgroundQps, burst: config.backgroundBurst }),
+  );
   provide(container, TOKENS.ControllerMetrics).toDynamicValue((context) => new PrometheusControllerMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.QueueMetrics).toDynamicValue((context) => new PrometheusWorkQueueMetrics(resolve(context, TOKENS.Registry)));
   provide(container, TOKENS.EventRecorder).toDynamicValue(
     (context) =>
       new ApiEventRecorder({
-        client: laneClient('events', resolve(context, TOKENS.ClientMetrics), 2, false),
+        client: laneClient('events', resolve(context, TOKENS.ClientMetrics), 2),
         component: FIELD_MANAGER,
         logger: resolve(context, TOKENS.Logger),
         budget: new TokenBucketRateLimiter<string>({ qps: config.eventQps, burst: config.eventBurst }),

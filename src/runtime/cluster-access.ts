@@ -81,7 +81,7 @@ export interface PoolOptions {
   requestConnections?: number;
 }
 
-/** Enough for the default workers and client burst without opening a connection per request. */
+/** For clients that do not say: enough for a few requests in flight without opening a connection per request. */
 export const DEFAULT_REQUEST_CONNECTIONS = 8;
 
 /** TCP keep-alive probes after this long idle, as client-go sets them (and below cloud load balancers' 60 s). */

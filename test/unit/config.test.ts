@@ -21,7 +21,7 @@ describe('loadConfig', () => {
   it('has production defaults when nothing is set', () => {
     expect(loadConfig({})).toEqual({
       namespaces: [],
-      workers: 4,
+      workers: 16,
       requeueCapMs: 60_000,
       statusItemsLimit: 2000,
       requestTimeoutMs: 30_000,
@@ -42,8 +42,10 @@ describe('loadConfig', () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 2_000,
       },
-      clientQps: 100,
+      clientQps: 0,
       clientBurst: 200,
+      backgroundQps: 100,
+      backgroundBurst: 200,
       eventQps: 50,
       eventBurst: 200,
       httpAddress: '0.0.0.0:8080',
@@ -95,6 +97,8 @@ describe('loadConfig', () => {
   it.each([
     [{ OAAT_WORKERS: '0' }, 'OAAT_WORKERS="0": expected an integer >= 1'],
     [{ OAAT_WORKERS: '2.5' }, 'OAAT_WORKERS="2.5": expected an integer >= 1'],
+    [{ OAAT_CLIENT_QPS: '-1' }, 'OAAT_CLIENT_QPS="-1": expected an integer >= 0'],
+    [{ OAAT_BACKGROUND_QPS: '0' }, 'OAAT_BACKGROUND_QPS="0": expected an integer >= 1'],
     [{ OAAT_REQUEUE_CAP: '60' }, 'OAAT_REQUEUE_CAP: "60" is not a duration'],
     [{ OAAT_RETRY_FLOOR: '0s' }, 'OAAT_RETRY_FLOOR="0s": must be longer than zero'],
     [{ OAAT_LEADER_ELECT: 'maybe' }, 'OAAT_LEADER_ELECT="maybe": expected true or false'],

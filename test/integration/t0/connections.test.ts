@@ -84,14 +84,14 @@ it('keeps watches off the request pool: requests go through while more watches t
 });
 
 it('gives retention deletes and Events lanes of their own: a backlog of deletes delays neither a run request nor an Event', async () => {
-  const config = loadConfig({ OAAT_CLIENT_QPS: '1', OAAT_CLIENT_BURST: '1', OAAT_LOG_LEVEL: 'error' });
+  const config = loadConfig({ OAAT_BACKGROUND_QPS: '1', OAAT_BACKGROUND_BURST: '1', OAAT_LOG_LEVEL: 'error' });
   const container = buildContainer(config, await loadCredentialSource({ env: { KUBECONFIG: cluster.info.kubeconfig } }), () => undefined);
   const background = resolve(container, TOKENS.BackgroundClient);
   const run = resolve(container, TOKENS.Client);
   let backgroundDone = 0;
   const backlog = Array.from({ length: 10 }, () => background.get(CONFIGMAPS, namespace, 'target').then(() => backgroundDone++));
   const target = await run.get<KubernetesObject>(CONFIGMAPS, namespace, 'target');
-  // Five Events, within the Event budget (50/s, burst 200) but five times the client's QPS.
+  // Five Events, within the Event budget (50/s, burst 200) but five times the background lane's QPS.
   const events = resolve(container, TOKENS.EventRecorder);
   for (let i = 0; i < 5; i++) events.record(target, 'Normal', 'LaneTest', `event ${String(i)}`);
   const laneTest = async (): Promise<number> =>
