@@ -115,6 +115,7 @@ export class OaatGroupReconciler implements Reconciler {
   private async write(group: OaatGroup, plan: GroupPlan, log: Logger): Promise<void> {
     const patch = plan.draft.patch();
     const namespace = group.metadata?.namespace ?? '';
+    const sentAt = this.deps.clock.now();
     if (patch !== undefined) {
       const read = group.metadata?.resourceVersion ?? '';
       const written = await this.deps.client.patch(OAATGROUPS, namespace, group.metadata?.name ?? '', { status: patch }, {
@@ -127,8 +128,8 @@ export class OaatGroupReconciler implements Reconciler {
     }
     this.deps.memory.probeRefusalWritten(`${namespace}/${group.metadata?.name ?? ''}`);
     for (const { run, lastRun } of plan.draft.closed) {
-      this.deps.memory.closed(namespace, run.podName);
-      this.deps.runs.closed(lastRun.outcome);
+      const endedSeenAt = this.deps.memory.closed(namespace, run.podName);
+      this.deps.runs.closed(lastRun.outcome, endedSeenAt === undefined ? undefined : Math.max(0, sentAt - endedSeenAt));
       log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode, reason: lastRun.reason });
     }
     if (plan.claim) log.info('claimed a run', { item: plan.claim.item, run: plan.claim.id, pod: plan.claim.podName });

@@ -14,12 +14,15 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CurrentRun } from '../api/v1/types.ts';
 import type { CreateState, RunKnowledge } from '../services/group-planner.ts';
+import { isTerminal } from '../services/pod-outcome.ts';
 
 interface Entry {
   /** When a reconcile first read the claim; undefined for runs known only from their pod. */
   firstSeenAt?: number;
   touchedAt: number;
   lastSeen?: V1Pod;
+  /** When this process first saw the run's pod ended (terminal). */
+  endedSeenAt?: number;
   create?: CreateState;
   polls: number;
   gone?: boolean;
@@ -40,7 +43,7 @@ export class RunMemory {
   knowledge(namespace: string, run: CurrentRun, cached: V1Pod | undefined, now: number): RunKnowledge {
     this.prune(now);
     const entry = this.entry(namespace, run.podName, now);
-    if (cached !== undefined) entry.lastSeen = cached;
+    if (cached !== undefined) seen(entry, cached, now);
     entry.touchedAt = now;
     entry.firstSeenAt ??= now;
     return {
@@ -61,13 +64,13 @@ export class RunMemory {
   created(namespace: string, name: string, create: CreateState, now: number, pod?: V1Pod): void {
     const entry = this.entry(namespace, name, now);
     entry.create = create;
-    if (pod !== undefined) entry.lastSeen = pod;
+    if (pod !== undefined) seen(entry, pod, now);
   }
 
   /** A live read found the run's pod while the cache did not show it. */
   polled(namespace: string, pod: V1Pod, now: number): void {
     const entry = this.entry(namespace, pod.metadata?.name ?? '', now);
-    entry.lastSeen = pod;
+    seen(entry, pod, now);
     entry.polls += 1;
   }
 
@@ -85,12 +88,18 @@ export class RunMemory {
     const key = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
     let entry = this.runs.get(key);
     if (entry === undefined && claimed) this.runs.set(key, (entry = { touchedAt: now, polls: 0 }));
-    if (entry !== undefined && (entry.lastSeen === undefined || entry.lastSeen.metadata?.uid === pod.metadata?.uid)) entry.lastSeen = pod;
+    if (entry !== undefined && (entry.lastSeen === undefined || entry.lastSeen.metadata?.uid === pod.metadata?.uid)) seen(entry, pod, now);
   }
 
-  /** The run of this pod was closed (the write succeeded). */
-  closed(namespace: string, name: string): void {
-    this.runs.delete(`${namespace}/${name}`);
+  /**
+   * The run of this pod was closed (the write succeeded): forgotten. Returns when this process
+   * first saw the pod ended, if it did.
+   */
+  closed(namespace: string, name: string): number | undefined {
+    const key = `${namespace}/${name}`;
+    const endedSeenAt = this.runs.get(key)?.endedSeenAt;
+    this.runs.delete(key);
+    return endedSeenAt;
   }
 
   /**
@@ -121,4 +130,10 @@ export class RunMemory {
     this.prunedAt = now;
     for (const [key, entry] of this.runs) if (now - entry.touchedAt > this.maxAgeMs) this.runs.delete(key);
   }
+}
+
+/** `pod` is the latest sighting of the entry's run pod; the first one showing it ended is timed. */
+function seen(entry: Entry, pod: V1Pod, now: number): void {
+  entry.lastSeen = pod;
+  if (entry.endedSeenAt === undefined && isTerminal(pod)) entry.endedSeenAt = now;
 }

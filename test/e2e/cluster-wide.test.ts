@@ -102,4 +102,6 @@ it('runs items to success and to failure in groups of two unrelated namespaces',
   const closed = (outcome: string): number => Number(new RegExp(`^oaat_runs_closed_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
   expect(closed('Succeeded')).toBeGreaterThanOrEqual(2);
   expect(closed('Failed')).toBeGreaterThanOrEqual(2);
+  // Each of those four runs' pods was seen ending in the watch: how long the close took is timed.
+  expect(Number(/^oaat_run_close_delay_seconds_count (\d+)$/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(4);
 });
