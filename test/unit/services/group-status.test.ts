@@ -10,6 +10,17 @@ describe('StatusDraft', () => {
     expect(new StatusDraft({ items: { a: { failure_count: 0 } } }).patch()).toBeUndefined();
   });
 
+  it('never changes the status it was read from (the cache\'s own object)', () => {
+    const read = { currentRun: run, runSeq: 1, items: { a: { failure_count: '2', last_run: { id: 'r0', outcome: 'Failed' as const, finishedAt: '2026-11-26T11:00:00Z' } } }, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Valid', message: 'ok', lastTransitionTime: '2026-11-26T00:00:00Z' }] };
+    const before = JSON.parse(JSON.stringify(read)) as unknown;
+    const draft = new StatusDraft(read);
+    draft.close({ outcome: 'Succeeded', finishedAt: NOW, runtimeMs: 1_000, podUID: 'u1', exitCode: 0 }, rng, NOW);
+    draft.claim({ ...run, id: 'r2', item: 'b' });
+    draft.status.conditions?.push({ type: 'Stuck', status: 'False', reason: 'Progressing', message: 'ok', lastTransitionTime: '2026-11-26T12:00:00Z' });
+    expect(draft.patch()).toBeDefined();
+    expect(read).toEqual(before);
+  });
+
   it('claims: sets the lock, the item start and the handler_status mirror in one patch', () => {
     const draft = new StatusDraft({});
     expect(draft.claim(run)).toEqual({ ...run, seq: 1 });
