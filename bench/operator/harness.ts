@@ -53,6 +53,31 @@ export function latencySummary(values: readonly number[]): Record<string, number
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: sorted.length };
 }
 
+/** A Prometheus histogram at one moment: cumulative counts by upper bound (seconds). */
+export type HistogramCounts = readonly { le: number; count: number }[];
+
+/**
+ * p50/p90/p99 in ms of what a histogram observed between two readings, interpolated within
+ * buckets as Prometheus' `histogram_quantile` does, and the share of observations within
+ * `withinMs` (exact when `withinMs` is a bucket bound).
+ */
+export function histogramSummary(from: HistogramCounts, to: HistogramCounts, withinMs: number): Record<string, number> {
+  const buckets = to.map(({ le, count }, i) => ({ le, count: count - (from[i]?.count ?? 0) }));
+  const total = buckets.at(-1)?.count ?? 0;
+  const quantile = (q: number): number => {
+    const rank = q * total;
+    const index = buckets.findIndex(({ count }) => count >= rank);
+    const bucket = buckets[index];
+    if (bucket === undefined) return Number.NaN;
+    const lower = index === 0 ? { le: 0, count: 0 } : (buckets[index - 1] ?? { le: 0, count: 0 });
+    if (!Number.isFinite(bucket.le)) return Math.round(lower.le * 1000);
+    const inBucket = bucket.count - lower.count;
+    return Math.round((lower.le + (bucket.le - lower.le) * (inBucket === 0 ? 1 : (rank - lower.count) / inBucket)) * 1000);
+  };
+  const within = buckets.find(({ le }) => le * 1000 >= withinMs)?.count ?? total;
+  return { p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99), [`within${String(withinMs)}ms`]: Number((within / Math.max(1, total)).toFixed(4)), samples: total };
+}
+
 export const mib = (bytes: number): number => Math.round(bytes / 1048576);
 
 async function freePort(): Promise<number> {
@@ -202,6 +227,12 @@ export class BenchOperator {
       sum = (Number.isNaN(sum) ? 0 : sum) + Number(match[2]);
     }
     return sum;
+  }
+
+  /** A histogram's cumulative bucket counts (by upper bound in seconds, `+Inf` last). */
+  async histogram(name: string): Promise<HistogramCounts> {
+    const text = await this.metrics();
+    return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((match) => ({ le: Number(match[1]), count: Number(match[2]) }));
   }
 
   /** Samples RSS every 500 ms until the returned function is called, which gives the peak. */

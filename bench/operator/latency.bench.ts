@@ -32,6 +32,9 @@
  *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used;
  * - the runs the operator closed, by outcome (oaat_runs_closed_total; a `Lost` is a run given up);
+ * - the operator's own share of a hand-over as it measures it: from the watch event showing a
+ *   run's pod ended to the close sent (oaat_run_close_delay_seconds, quantiles interpolated
+ *   within its buckets, and the share within 100 ms, a bucket bound: exact);
  * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count);
  *   with BENCH_CPU_PROFILE=1 also its CPU profile over its whole run, top frames by self time.
  *
@@ -39,8 +42,10 @@
  * BENCH_ITEMS (3; eligible: always 1), BENCH_RUNS_PER_GROUP (BENCH_ITEMS; burst),
  * BENCH_RATE (20 completions/s; steady), BENCH_FREQUENCY (30s; eligible, below the operator's
  * 60 s requeue cap so that the cap's wake-ups do not stand in for the eligibility wake-up),
- * BENCH_DURATION_SECONDS (120; steady, eligible), BENCH_IDLE_SECONDS (30). Extra OAAT_*
- * settings pass through to the operator.
+ * BENCH_DURATION_SECONDS (120; steady, eligible), BENCH_IDLE_SECONDS (30),
+ * BENCH_KWOK_PARALLELISM (pods KWOK ends at once; default KWOK's 4, about 100 pods a second
+ * here: a burst then reaches the operator at that pace). Extra OAAT_* settings pass through
+ * to the operator.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -56,7 +61,7 @@ import { startControlPlane, stopControlPlane } from '../../test/support/control-
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
 import { summarizeCpuProfile } from './cpu-profile-summary.ts';
 import { CONFIGMAPS } from '../../test/support/resource-types.ts';
-import { auditMark, benchClient, BenchOperator, benchNamespace, inParallel, isOperator, latencySummary, mib, operatorRequests, readAudit, tellToSucceed, type AuditEvent } from './harness.ts';
+import { auditMark, benchClient, BenchOperator, benchNamespace, histogramSummary, inParallel, isOperator, latencySummary, mib, operatorRequests, readAudit, tellToSucceed, type AuditEvent, type HistogramCounts } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
@@ -298,6 +303,8 @@ interface Mark {
   connections: number;
   /** The operator's CPU seconds so far. */
   cpuSeconds: number;
+  /** Its `oaat_run_close_delay_seconds` so far. */
+  closeDelay: HistogramCounts;
   at: number;
 }
 
@@ -324,7 +331,7 @@ interface Bench {
 /**
  * Every group runs RUNS_PER_GROUP times: the first pods are held until all run and then end
  * together, the later ones at once. Besides the hand-over latency, from the audit log (the API
- * server's clock): the operator's share of each hand-over, from the pod's last status write
+ * server's clock): the operator's share of each hand-over, from the status write that ended the pod
  * (Succeeded) to the operator's next status write of the group arriving; and the write
  * throughput of the burst against the API server's own (a probe before the operator started).
  */
@@ -451,37 +458,61 @@ async function apiServerWrites(cluster: TestCluster, namespace: string): Promise
   return Math.round(perSecond);
 }
 
+/** When a write arrived at the API server and when its response was complete (epoch ms). */
+interface Write {
+  received: number;
+  completed: number;
+}
+
 /** The operator's share of each hand-over and the burst's write rate, from the audit events of the burst. */
 function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOver[], writeProbe: number): Record<string, unknown> {
   const done = events.filter((event) => event.stage === 'ResponseComplete');
-  const lastStatusWrite = new Map<string, number>();
-  const operatorCloses = new Map<string, number[]>();
+  const podStatusWrites = new Map<string, Write[]>();
+  const operatorWrites = new Map<string, Write[]>();
+  const append = (to: Map<string, Write[]>, key: string, event: AuditEvent): void => {
+    const write = { received: Date.parse(event.requestReceivedTimestamp ?? ''), completed: Date.parse(event.stageTimestamp ?? '') };
+    const list = to.get(key);
+    if (list === undefined) to.set(key, [write]);
+    else list.push(write);
+  };
   for (const event of done) {
     const { resource, subresource, name = '' } = event.objectRef ?? {};
-    if (resource === 'pods' && subresource === 'status' && !isOperator(event)) lastStatusWrite.set(name, Date.parse(event.stageTimestamp ?? ''));
-    if (resource === 'oaatgroups' && subresource === 'status' && isOperator(event)) {
-      const closes = operatorCloses.get(name) ?? [];
-      if (closes.length === 0) operatorCloses.set(name, closes);
-      closes.push(Date.parse(event.requestReceivedTimestamp ?? ''));
-    }
+    if (resource === 'pods' && subresource === 'status' && !isOperator(event)) append(podStatusWrites, name, event);
+    if (resource === 'oaatgroups' && subresource === 'status' && isOperator(event)) append(operatorWrites, name, event);
   }
-  const shares = handOvers.flatMap((handOver) => {
-    const ended = lastStatusWrite.get(handOver.succeeded);
-    const close = ended === undefined ? undefined : operatorCloses.get(handOver.group)?.find((at) => at > ended);
-    return ended === undefined || close === undefined ? [] : [close - ended];
+  // The write that ended the pod is the last one that arrived before the benchmark saw the pod
+  // Succeeded (its watch event may come before the write's own response is complete; a later
+  // write, e.g. KWOK's, must not count). The share runs from that write's completion to the
+  // arrival of the operator's first status write of the group that arrived after it.
+  const timed = handOvers.flatMap((handOver) => {
+    const ended = podStatusWrites.get(handOver.succeeded)?.filter((write) => write.received <= handOver.succeededAt).at(-1);
+    const close = ended === undefined ? undefined : operatorWrites.get(handOver.group)?.find((write) => write.received > ended.received);
+    return ended === undefined || close === undefined ? [] : [{ handOver, ended: ended.completed, closed: close.received }];
   });
-  const writes = done.filter((event) => ['create', 'update', 'patch', 'delete'].includes(event.verb));
-  const first = Math.min(...handOvers.map((h) => h.succeededAt));
-  const last = Math.max(...handOvers.map((h) => h.addedAt));
-  const inBurst = writes.filter((event) => {
+  // The first wave: every group's first hand-over, the pods held until all ran and then ended together.
+  const firstOf = new Map<string, (typeof timed)[number]>();
+  for (const t of timed) if ((firstOf.get(t.handOver.group)?.handOver.succeededAt ?? Infinity) > t.handOver.succeededAt) firstOf.set(t.handOver.group, t);
+  const wave = [...firstOf.values()];
+  const from = Math.min(...wave.map((t) => t.ended));
+  const to = Math.max(...wave.map((t) => t.closed));
+  const seconds = (ms: number): number => Number((ms / 1000).toFixed(1));
+  const writes = done.filter((event) => {
     const at = Date.parse(event.stageTimestamp ?? '');
-    return at >= first && at <= last;
+    return ['create', 'update', 'patch', 'delete'].includes(event.verb) && at >= from && at <= to;
   }).length;
   return {
-    operatorShareMs: latencySummary(shares),
-    burstSeconds: Number(((last - first) / 1000).toFixed(1)),
-    burstWritesPerSecond: Math.round(inBurst / ((last - first) / 1000)),
-    apiServerWritesPerSecond: writeProbe,
+    operatorShareMs: latencySummary(timed.map((t) => Math.max(0, t.closed - t.ended))),
+    firstWave: {
+      handOvers: wave.length,
+      // From the first pod of the wave ended to the last one (KWOK's pace) and to the last close.
+      podsEndedWithinSeconds: seconds(Math.max(...wave.map((t) => t.ended)) - from),
+      closedWithinSeconds: seconds(to - from),
+      closesPerSecond: Math.round(wave.length / ((to - from) / 1000)),
+      // Every write the API server completed meanwhile (the operator's, KWOK's, the benchmark's).
+      apiServerWritesPerSecond: Math.round(writes / ((to - from) / 1000)),
+    },
+    // What the API server takes alone: ConfigMap creates, 16 at a time, before the operator started.
+    apiServerWriteCapacityPerSecond: writeProbe,
   };
 }
 
@@ -494,7 +525,14 @@ const SCHEDULE: Record<Mode, Schedule> = {
 };
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-bench-'));
-const info = startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, audit: true });
+const KWOK_PARALLELISM = process.env.BENCH_KWOK_PARALLELISM;
+const info = startControlPlane({
+  stateDir,
+  tier: 'T1',
+  ownerPid: process.pid,
+  audit: true,
+  ...(KWOK_PARALLELISM !== undefined && { kwokPodParallelism: Number(KWOK_PARALLELISM) }),
+});
 const cluster = new TestCluster(info);
 const { counter, kubeconfig } = await CountingPassThrough.inFrontOf(info.kubeconfig);
 let operator: BenchOperator | undefined;
@@ -516,6 +554,7 @@ try {
     auditBytes: auditMark(auditLog),
     connections: counter.accepted,
     cpuSeconds: await running.metric('process_cpu_seconds_total'),
+    closeDelay: await running.histogram('oaat_run_close_delay_seconds'),
     at: Date.now(),
   });
   const applied = await mark();
@@ -557,6 +596,8 @@ try {
     ...measured.report,
     requestsPerRun: Object.fromEntries([...runRequests].map(([key, count]) => [key, Number((count / measured.runs).toFixed(2))])),
     connectionsOpened: measured.to.connections - measured.from.connections,
+    // In the operator: from the watch event showing a pod ended to the close sent (oaat_run_close_delay_seconds).
+    closeDelayMs: histogramSummary(measured.from.closeDelay, measured.to.closeDelay, 100),
     cpuMsPerRun: Math.round(((measured.to.cpuSeconds - measured.from.cpuSeconds) * 1000) / measured.runs),
     idle: {
       seconds: IDLE_SECONDS,

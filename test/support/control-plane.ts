@@ -61,6 +61,8 @@ export interface StartOptions {
   requestTimeout?: string;
   /** Pod capacity of the KWOK node (default 110). */
   nodePods?: number;
+  /** Pods KWOK moves through their stages at once (default KWOK's, 4: about 100 a second here). */
+  kwokPodParallelism?: number;
 }
 
 /** Starts a control plane and returns its description; throws with the script's message. */
@@ -70,6 +72,7 @@ export function startControlPlane(options: StartOptions): ControlPlaneInfo {
   if (options.audit === true) env.CP_AUDIT = '1';
   if (options.requestTimeout !== undefined) env.CP_REQUEST_TIMEOUT = options.requestTimeout;
   if (options.nodePods !== undefined) env.CP_NODE_PODS = String(options.nodePods);
+  if (options.kwokPodParallelism !== undefined) env.CP_KWOK_POD_PARALLELISM = String(options.kwokPodParallelism);
   const result = spawnSync('bash', [SCRIPT, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
     throw new Error(`hack/control-plane.sh start --tier ${options.tier} failed (exit ${String(result.status)}); its message is above`);
