@@ -62,7 +62,12 @@ export interface OperatorConfig {
   /** Events written at most: sustained rate and burst; Events beyond them are dropped (and counted). */
   eventQps: number;
   eventBurst: number;
-  /** host:port of the /healthz, /readyz and /metrics server. */
+  /**
+   * After SIGTERM, the process exits by itself this long later if stopping has not finished:
+   * shorter than the pod's termination grace period, so it exits before the kubelet kills it.
+   */
+  shutdownTimeoutMs: number;
+  /** host:port of the /healthz, /readyz and /metrics server; no host: every address, IPv6 too where available. */
   httpAddress: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** `json` in a cluster, `text` for people; `auto` picks text on a TTY. */
@@ -96,6 +101,7 @@ export const CONFIG_ENV = {
   backgroundBurst: 'OAAT_BACKGROUND_BURST',
   eventQps: 'OAAT_EVENT_QPS',
   eventBurst: 'OAAT_EVENT_BURST',
+  shutdownTimeout: 'OAAT_SHUTDOWN_TIMEOUT',
   httpAddress: 'OAAT_HTTP_ADDRESS',
   logLevel: 'OAAT_LOG_LEVEL',
   logFormat: 'OAAT_LOG_FORMAT',
@@ -121,11 +127,65 @@ export function parseGoDuration(text: string): number {
   return Math.round(total);
 }
 
+/** One line of `--help` for each setting. */
+export const CONFIG_HELP: Record<keyof typeof CONFIG_ENV, string> = {
+  namespaces: 'namespaces to watch, comma-separated; none: all',
+  workers: 'reconciles at once, per controller',
+  requeueCap: 'longest wait before an idle group is looked at again',
+  retryFloor: 'a failed item is not retried sooner than this',
+  createGrace: 'a claimed run whose pod was never seen may still create it within this',
+  stuckAfter: 'a run\'s pod still there this long after its deletion was due is reported Stuck',
+  successfulPodsHistoryLimit: 'succeeded pods kept per group (a group\'s spec may say otherwise)',
+  failedPodsHistoryLimit: 'failed pods kept per group (a group\'s spec may say otherwise)',
+  podRetention: 'finished pods older than this are deleted whatever the limits',
+  backoffBase: 'first retry delay after a reconcile error',
+  backoffCap: 'longest retry delay after reconcile errors',
+  leaderElect: 'take a Lease before acting (true for more than one replica)',
+  leaseNamespace: 'namespace of the Lease',
+  leaseName: 'name of the Lease',
+  leaseDuration: 'how long a Lease holds without renewal',
+  renewDeadline: 'the leader gives up when it could not renew for this long',
+  retryPeriod: 'how often the Lease is tried and renewed',
+  requestTimeout: 'timeout of one API request (watches excluded); below the create grace',
+  serverRequestTimeout: 'kube-apiserver\'s --request-timeout',
+  clientQps: 'client-side limit of run-critical requests a second; 0: none (the API server\'s Priority and Fairness governs)',
+  clientBurst: 'burst of that limit',
+  backgroundQps: 'retention deletes a second at most',
+  backgroundBurst: 'burst of retention deletes',
+  eventQps: 'Events a second at most; beyond the budget they are dropped and counted',
+  eventBurst: 'burst of Events',
+  shutdownTimeout: 'after SIGTERM, exit by this time even if stopping has not finished; below the pod\'s grace period',
+  httpAddress: 'host:port of /healthz, /readyz and /metrics; no host: every address, IPv6 too',
+  logLevel: 'error, warn, info or debug',
+  logFormat: 'json, text, or auto (text on a terminal)',
+};
+
+/** The command-line flag of the setting read from the environment variable `name`: OAAT_WORKERS → `--workers`. */
+export function flagOf(name: string): string {
+  return `--${name.replace(/^OAAT_/, '').toLowerCase().replace(/_/g, '-')}`;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Reads the settings from `env`, applying defaults; throws ConfigError on any unusable value. */
-export function loadConfig(env: Env): OperatorConfig {
-  const read = new EnvReader(env);
+/**
+ * Reads the settings from `env` and from `flags` (values by environment variable name; a flag
+ * wins), applying defaults; throws ConfigError on any unusable value, naming it as it was given.
+ */
+export function loadConfig(env: Env, flags: Env = {}): OperatorConfig {
+  return readConfig(new EnvReader(env, flags));
+}
+
+/** Every setting with its flag, environment variable, default (as it would be written) and help line. */
+export function describeSettings(): { flag: string; env: string; fallback: string; help: string }[] {
+  const read = new EnvReader({}, {});
+  readConfig(read);
+  return (Object.keys(CONFIG_ENV) as (keyof typeof CONFIG_ENV)[]).map((key) => {
+    const env = CONFIG_ENV[key];
+    return { flag: flagOf(env), env, fallback: read.fallbacks.get(env) ?? '', help: CONFIG_HELP[key] };
+  });
+}
+
+function readConfig(read: EnvReader): OperatorConfig {
   const config: OperatorConfig = {
     namespaces: read.list(CONFIG_ENV.namespaces),
     // Reconciles wait on the API server, not on the CPU: 4 workers left a burst of hand-overs
@@ -161,81 +221,108 @@ export function loadConfig(env: Env): OperatorConfig {
     backgroundBurst: read.integer(CONFIG_ENV.backgroundBurst, 200, 1),
     eventQps: read.integer(CONFIG_ENV.eventQps, 50, 1),
     eventBurst: read.integer(CONFIG_ENV.eventBurst, 200, 1),
-    httpAddress: read.string(CONFIG_ENV.httpAddress, '0.0.0.0:8080'),
+    shutdownTimeoutMs: read.duration(CONFIG_ENV.shutdownTimeout, 25_000),
+    httpAddress: read.string(CONFIG_ENV.httpAddress, ':8080'),
     logLevel: read.choice(CONFIG_ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: read.choice(CONFIG_ENV.logFormat, ['json', 'text', 'auto'] as const, 'auto'),
   };
   const le = config.leaderElection;
+  const label = (name: string): string => read.label(name);
   if (le.enabled && !(le.leaseDurationMs > le.renewDeadlineMs && le.renewDeadlineMs > le.retryPeriodMs)) {
     throw new ConfigError(
-      `leader election needs ${CONFIG_ENV.leaseDuration} > ${CONFIG_ENV.renewDeadline} > ${CONFIG_ENV.retryPeriod} ` +
-        `(got ${le.leaseDurationMs} ms, ${le.renewDeadlineMs} ms, ${le.retryPeriodMs} ms)`,
+      `leader election needs ${label(CONFIG_ENV.leaseDuration)} > ${label(CONFIG_ENV.renewDeadline)} > ${label(CONFIG_ENV.retryPeriod)} ` +
+        `(got ${String(le.leaseDurationMs)} ms, ${String(le.renewDeadlineMs)} ms, ${String(le.retryPeriodMs)} ms)`,
     );
   }
   if (config.requestTimeoutMs >= config.createGraceMs) {
     throw new ConfigError(
-      `${CONFIG_ENV.requestTimeout} must be shorter than ${CONFIG_ENV.createGrace}: a run's pod is created only while a request sent then still ends within the grace ` +
-        `(got ${config.requestTimeoutMs} ms and ${config.createGraceMs} ms)`,
+      `${label(CONFIG_ENV.requestTimeout)} must be shorter than ${label(CONFIG_ENV.createGrace)}: a run's pod is created only while a request sent then still ends within the grace ` +
+        `(got ${String(config.requestTimeoutMs)} ms and ${String(config.createGraceMs)} ms)`,
     );
   }
   if (config.backoffBaseMs > config.backoffCapMs) {
-    throw new ConfigError(`${CONFIG_ENV.backoffBase} must not exceed ${CONFIG_ENV.backoffCap}`);
+    throw new ConfigError(`${label(CONFIG_ENV.backoffBase)} must not exceed ${label(CONFIG_ENV.backoffCap)}`);
   }
   return config;
 }
 
-class EnvReader {
-  constructor(private readonly env: Env) {}
+/** Writes milliseconds in Go's duration notation, largest units first: 90000 → `1m30s`, 5 → `5ms`. */
+export function formatGoDuration(ms: number): string {
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) text += `${String(count)}${unit}`;
+    rest -= count * size;
+  }
+  return text === '' ? '0s' : text;
+}
 
-  private raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
+/** Reads settings by environment variable name from flags, else the environment; remembers each default. */
+class EnvReader {
+  /** The default of each setting read, as it would be written. */
+  readonly fallbacks = new Map<string, string>();
+
+  constructor(
+    private readonly env: Env,
+    private readonly flags: Env,
+  ) {}
+
+  /** How the user gave the setting: its flag, or its environment variable. */
+  label(name: string): string {
+    return this.flags[name] !== undefined ? flagOf(name) : name;
+  }
+
+  private raw(name: string, fallback: string): string | undefined {
+    this.fallbacks.set(name, fallback);
+    const value = (this.flags[name] ?? this.env[name])?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
 
   string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
+    return this.raw(name, fallback) ?? fallback;
   }
 
   list(name: string): string[] {
-    return (this.raw(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return (this.raw(name, '') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   }
 
   integer(name: string, fallback: number, min: number): number {
-    const value = this.raw(name);
+    const value = this.raw(name, String(fallback));
     if (value === undefined) return fallback;
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min) {
-      throw new ConfigError(`${name}="${value}": expected an integer >= ${min}`);
+      throw new ConfigError(`${this.label(name)}="${value}": expected an integer >= ${String(min)}`);
     }
     return parsed;
   }
 
   duration(name: string, fallbackMs: number): number {
-    const value = this.raw(name);
+    const value = this.raw(name, formatGoDuration(fallbackMs));
     if (value === undefined) return fallbackMs;
     let ms: number;
     try {
       ms = parseGoDuration(value);
     } catch (error) {
-      throw new ConfigError(`${name}: ${(error as Error).message}`);
+      throw new ConfigError(`${this.label(name)}: ${(error as Error).message}`);
     }
-    if (ms <= 0) throw new ConfigError(`${name}="${value}": must be longer than zero`);
+    if (ms <= 0) throw new ConfigError(`${this.label(name)}="${value}": must be longer than zero`);
     return ms;
   }
 
   boolean(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
+    const value = this.raw(name, String(fallback))?.toLowerCase();
     if (value === undefined) return fallback;
     if (['true', '1', 'yes'].includes(value)) return true;
     if (['false', '0', 'no'].includes(value)) return false;
-    throw new ConfigError(`${name}="${value}": expected true or false`);
+    throw new ConfigError(`${this.label(name)}="${value}": expected true or false`);
   }
 
   choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const value = this.raw(name);
+    const value = this.raw(name, fallback);
     if (value === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new ConfigError(`${name}="${value}": expected one of ${allowed.join(', ')}`);
+      throw new ConfigError(`${this.label(name)}="${value}": expected one of ${allowed.join(', ')}`);
     }
     return value as T;
   }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Container, type ResolutionContext } from 'inversify';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OperatorConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { KubeClient, RestClientMetrics } from './runtime/client.ts';
@@ -26,6 +26,7 @@ import type { Logger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';
 import { defaultControllerRateLimiter, TokenBucketRateLimiter } from './runtime/rate-limiter.ts';
 import { PrometheusWorkQueueMetrics } from './runtime/workqueue-metrics.ts';
+import { VERSION } from './version.ts';
 
 /**
  * A key of the container that carries the type of what it names. Reads and bindings go through
@@ -96,6 +97,12 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
   provide(container, TOKENS.Registry).toDynamicValue(() => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    new Gauge({
+      name: 'oaat_build_info',
+      help: 'The running operator\'s version and Node.js version; always 1.',
+      labelNames: ['version', 'node_version'],
+      registers: [registry],
+    }).set({ version: VERSION, node_version: process.version }, 1);
     return registry;
   });
   // Three lanes, each with its own connections, so neither Events nor retention deletes ever

@@ -14,7 +14,7 @@ export interface ReadinessCheck {
 }
 
 export interface ProbeServerOptions {
-  /** `host:port`; port 0 picks a free one (see {@link ProbeServer.address}). */
+  /** `host:port` (`[::1]:port` for an IPv6 host; `:port`: every address); port 0 picks a free one (see {@link ProbeServer.address}). */
   address: string;
   registry: Registry;
   readiness: readonly ReadinessCheck[];
@@ -51,11 +51,12 @@ export class ProbeServer {
   /** Starts listening; resolves once bound. */
   async listen(): Promise<void> {
     const separator = this.options.address.lastIndexOf(':');
-    const host = this.options.address.slice(0, separator) || '0.0.0.0';
+    const host = this.options.address.slice(0, separator).replace(/^\[|\]$/g, '');
     const port = Number(this.options.address.slice(separator + 1));
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host.replace(/^\[|\]$/g, ''), () => {
+      // No host: Node listens on `::`, which takes IPv4 too, where IPv6 is available, else on 0.0.0.0.
+      this.server.listen({ port, ...(host !== '' && { host }) }, () => {
         this.server.off('error', reject);
         resolve();
       });

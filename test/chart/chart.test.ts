@@ -158,7 +158,8 @@ describe('helm template', () => {
       OAAT_LEADER_ELECT: 'true',
       OAAT_LEASE_NAMESPACE: RELEASE_NS,
       OAAT_LEASE_NAME: 'oaat-operator',
-      OAAT_HTTP_ADDRESS: '0.0.0.0:8080',
+      OAAT_SHUTDOWN_TIMEOUT: '25s',
+      OAAT_HTTP_ADDRESS: ':8080',
       OAAT_LOG_LEVEL: 'debug',
       OAAT_LOG_FORMAT: 'text',
       OAAT_WORKERS: '8',
@@ -166,6 +167,13 @@ describe('helm template', () => {
     // Item pods carry app=oaat-operator; the operator's own pods must not, or it would see itself.
     expect(spec?.selector.matchLabels?.app).toBeUndefined();
     expect(deployment(objects).spec?.template.metadata?.labels?.app).toBeUndefined();
+  });
+
+  it('the operator exits by itself 5 s before the pod\'s grace period ends', () => {
+    const objects = render('--set', 'terminationGracePeriodSeconds=60');
+    expect(deployment(objects).spec?.template.spec?.terminationGracePeriodSeconds).toBe(60);
+    expect(env(objects).OAAT_SHUTDOWN_TIMEOUT).toBe('55s');
+    expect(deployment(render()).spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
   });
 
   it('the node values set the V8 flags of the command', () => {
@@ -253,6 +261,7 @@ describe('values.schema.json', () => {
     [['--set-json', 'env=[{"value":"x"}]'], "at '/env/0': missing property 'name'"],
     [['--set', 'node.maxSemiSpaceMiB=0'], "at '/node/maxSemiSpaceMiB': minimum: got 0, want 1"],
     [['--set', 'node.maxOldSpaceMiB=-1'], "at '/node/maxOldSpaceMiB': minimum: got -1, want 0"],
+    [['--set', 'terminationGracePeriodSeconds=5'], "at '/terminationGracePeriodSeconds': minimum: got 5, want 10"],
   ])('rejects %j: %s', (args, message) => {
     const result = helm('template', 'x', CHART, ...args);
     expect(result.status).not.toBe(0);

@@ -7,7 +7,7 @@
  * `replicaCount=0`: there is no image to run here.
  *
  * The one deviation from the chart: OAAT_HTTP_ADDRESS binds a free loopback port instead of
- * 0.0.0.0:8080 (tests share the machine); {@link ChartOperator.chartEnv} keeps the chart's value.
+ * the chart's :8080 (tests share the machine); {@link ChartOperator.chartEnv} keeps the chart's value.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -46,7 +46,7 @@ it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the
   );
   expect(flowSchema.status?.conditions?.find((c) => c.type === 'Dangling')?.status).toBe('False');
   expect(flowSchema.spec?.priorityLevelConfiguration.name).toBe('workload-high');
-  expect(chart.chartEnv).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: chart.namespace, OAAT_HTTP_ADDRESS: '0.0.0.0:8080' });
+  expect(chart.chartEnv).toMatchObject({ OAAT_WATCH_NAMESPACES: '', OAAT_LEADER_ELECT: 'true', OAAT_LEASE_NAMESPACE: chart.namespace, OAAT_HTTP_ADDRESS: ':8080', OAAT_SHUTDOWN_TIMEOUT: '25s' });
   const deployment = await cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: chart.object('Deployment').metadata.name, namespace: chart.namespace });
   expect(deployment.spec?.replicas).toBe(0);
   expect(chart.installOutput).toContain('kubectl get og');

@@ -48,7 +48,8 @@ describe('loadConfig', () => {
       backgroundBurst: 200,
       eventQps: 50,
       eventBurst: 200,
-      httpAddress: '0.0.0.0:8080',
+      shutdownTimeoutMs: 25_000,
+      httpAddress: ':8080',
       logLevel: 'info',
       logFormat: 'auto',
     });

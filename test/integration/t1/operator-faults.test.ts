@@ -105,6 +105,21 @@ it('records once after a SIGKILL during the close', async () => {
   await ns.runningPod('closing');
 });
 
+it('exits by itself, code 1, when stopping outlasts its shutdown timeout, and a restart converges', async () => {
+  await ns.group('stuck-stop', ['a']);
+  proxy.setRules([{ name: 'held-create', match: { method: 'POST', path: /\/pods$/ }, action: { type: 'hold' } }]);
+  const first = ns.startOperator({ KUBECONFIG: kubeconfig, OAAT_CREATE_GRACE: '30s', OAAT_SHUTDOWN_TIMEOUT: '2s' });
+  await waitFor(() => Promise.resolve(proxy.heldCount > 0 ? { done: true, value: true } : { done: false, observed: 'no create held yet' }), { what: 'a held create' });
+  // Stopping waits for the reconcile whose create is held, up to the 30 s request timeout.
+  const exit = await first.program.kill('SIGTERM', 20_000);
+  expect(exit).toEqual({ code: 1, signal: null });
+  expect(first.messages()).toContain('stopping took too long; exiting');
+  proxy.dropHeld();
+  proxy.setRules([]);
+  first.start();
+  await oneRecordedRun('stuck-stop');
+});
+
 it('starts no second pod while its pod cache lags behind the group', async () => {
   await ns.group('lagging', ['a', 'b']);
   operator();

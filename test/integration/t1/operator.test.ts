@@ -4,8 +4,11 @@
  * watched by the invariant checker (no second live pod, every claim closed once, nothing
  * counted twice, no pod deleted before its run was closed).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TestCluster } from '../../support/cluster.ts';
+import { REPO_ROOT } from '../../support/control-plane.ts';
 import { operatorSuite, type OaatNamespace } from '../../support/oaat.ts';
 import { podManifest } from '../../support/pods.ts';
 import { waitUntil } from '../../support/wait.ts';
@@ -19,7 +22,12 @@ const finished = (group: string, item: string, outcome: string) => (g: Awaited<R
 
 it('basic start-up: one pod runs, its success is recorded with runtime statistics, then the next item runs', async () => {
   await ns().group('basic', ['item1', 'item2']);
-  ns().startOperator();
+  const operator = ns().startOperator();
+  // Its version, package.json's, opens its log and is in its metrics.
+  const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  expect(await operator.logged('starting')).toMatchObject({ version, node: process.version });
+  expect(operator.messages()[0]).toBe('starting');
+  expect((await operator.http('/metrics')).text).toContain(`oaat_build_info{version="${version}",node_version="${process.version}"} 1`);
   const first = await ns().runningPod('basic');
   expect(await ns().livePods()).toHaveLength(1);
   const group = await ns().readGroup('basic');
