@@ -6,6 +6,7 @@
  * Durations use Go's notation (`500ms`, `15s`, `1m30s`), like controller-runtime's flags.
  */
 import { MAX_STATUS_ITEMS } from './api/v1/schema.ts';
+import type { LogLevel } from './runtime/logger.ts';
 
 export interface LeaderElectionConfig {
   /** Off for local runs; the run protocol stays safe without it (architecture.md §3). */
@@ -69,7 +70,7 @@ export interface OperatorConfig {
   shutdownTimeoutMs: number;
   /** host:port of the /healthz, /readyz and /metrics server; no host: every address, IPv6 too where available. */
   httpAddress: string;
-  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  logLevel: LogLevel;
   /** `json` in a cluster, `text` for people; `auto` picks text on a TTY. */
   logFormat: 'json' | 'text' | 'auto';
 }

@@ -5,7 +5,7 @@
  */
 import winston from 'winston';
 import type { OperatorConfig } from './config.ts';
-import type { LogMeta, Logger } from './runtime/logger.ts';
+import { LevelLogger, type LogLevel, type LogMeta, type Logger } from './runtime/logger.ts';
 
 /** A logger writing lines of `level` and above to `stream` (default stderr). */
 export function createLogger(level: OperatorConfig['logLevel'], format: OperatorConfig['logFormat'], stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): Logger {
@@ -33,30 +33,16 @@ export function createLogger(level: OperatorConfig['logLevel'], format: Operator
  * stream, after a line was assembled and written to it (2% of the operator's CPU in a burst of
  * hand-overs at level `warn`, bench/REPORT.md).
  */
-class LevelGate implements Logger {
-  constructor(private readonly inner: winston.Logger) {}
-
-  error(message: string, meta?: LogMeta): void {
-    this.write('error', message, meta);
-  }
-
-  warn(message: string, meta?: LogMeta): void {
-    this.write('warn', message, meta);
-  }
-
-  info(message: string, meta?: LogMeta): void {
-    this.write('info', message, meta);
-  }
-
-  debug(message: string, meta?: LogMeta): void {
-    this.write('debug', message, meta);
+class LevelGate extends LevelLogger {
+  constructor(private readonly inner: winston.Logger) {
+    super();
   }
 
   child(meta: LogMeta): Logger {
     return new LevelGate(this.inner.child(meta));
   }
 
-  private write(level: OperatorConfig['logLevel'], message: string, meta: LogMeta | undefined): void {
+  protected write(level: LogLevel, message: string, meta: LogMeta | undefined): void {
     if (!this.inner.isLevelEnabled(level)) return;
     if (meta === undefined) this.inner.log(level, message);
     else this.inner.log(level, message, meta);

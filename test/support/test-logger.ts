@@ -2,34 +2,20 @@
  * A Logger for in-process tests: keeps every line (level, message, fields of the logger and
  * its parents) for assertions, prints nothing.
  */
-import type { LogMeta, Logger } from '../../src/runtime/logger.ts';
+import { LevelLogger, type LogLevel, type LogMeta, type Logger } from '../../src/runtime/logger.ts';
 
 export interface LogLine {
-  level: 'error' | 'warn' | 'info' | 'debug';
+  level: LogLevel;
   message: string;
   meta: LogMeta;
 }
 
-export class TestLogger implements Logger {
+export class TestLogger extends LevelLogger {
   constructor(
     readonly lines: LogLine[] = [],
     private readonly fields: LogMeta = {},
-  ) {}
-
-  error(message: string, meta?: LogMeta): void {
-    this.write('error', message, meta);
-  }
-
-  warn(message: string, meta?: LogMeta): void {
-    this.write('warn', message, meta);
-  }
-
-  info(message: string, meta?: LogMeta): void {
-    this.write('info', message, meta);
-  }
-
-  debug(message: string, meta?: LogMeta): void {
-    this.write('debug', message, meta);
+  ) {
+    super();
   }
 
   child(meta: LogMeta): Logger {
@@ -41,7 +27,7 @@ export class TestLogger implements Logger {
     return this.lines.filter((line) => line.level === level).map((line) => `${line.message} ${JSON.stringify(line.meta)}`);
   }
 
-  private write(level: LogLine['level'], message: string, meta?: LogMeta): void {
+  protected write(level: LogLevel, message: string, meta: LogMeta | undefined): void {
     this.lines.push({ level, message, meta: { ...this.fields, ...meta } });
   }
 }
