@@ -68,7 +68,7 @@ export interface CustomResourceDefinition {
   metadata: { name: string };
   spec: {
     group: string;
-    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: readonly string[] };
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: readonly string[]; categories: readonly string[] };
     scope: 'Namespaced';
     versions: readonly {
       name: string;
@@ -404,6 +404,11 @@ const oaatTypeSpec: SchemaNode = {
   },
 };
 
+/** The category of both kinds (`kubectl get oaat`). */
+export const CATEGORY = 'oaat';
+
+const AGE_COLUMN: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'How long ago it was created.' };
+
 function customResourceDefinition(options: {
   kind: string;
   plural: string;
@@ -426,6 +431,8 @@ function customResourceDefinition(options: {
         plural: options.plural,
         singular,
         ...(options.shortNames === undefined ? {} : { shortNames: options.shortNames }),
+        // `kubectl get oaat` lists both kinds.
+        categories: [CATEGORY],
       },
       scope: 'Namespaced',
       versions: [
@@ -434,7 +441,8 @@ function customResourceDefinition(options: {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: options.columns,
+          // Columns of our own replace kubectl's default Age: it comes back last.
+          additionalPrinterColumns: [...options.columns, AGE_COLUMN],
           schema: {
             openAPIV3Schema: {
               type: 'object',
@@ -484,10 +492,11 @@ export const OAAT_GROUP_CRD = customResourceDefinition({
   ],
 });
 
-/** oaattypes.kawaja.net. */
+/** oaattypes.kawaja.net (short name `oat`). */
 export const OAAT_TYPE_CRD = customResourceDefinition({
   kind: 'OaatType',
   plural: 'oaattypes',
+  shortNames: ['oat'],
   description: 'How the items of OaatGroups run: a pod template.',
   spec: oaatTypeSpec,
   status: openObject('Not written by the operator.'),

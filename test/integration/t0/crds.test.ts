@@ -3,11 +3,11 @@
  * original's manifests apply unchanged; every schema rule rejects its bad input with a readable
  * message, the same one the runtime validator gives; the durations the parser accepts are
  * exactly those the API server accepts; legacy status imports through /status; status is a
- * subresource; the printer columns are served.
+ * subresource; the printer columns, short names and category are served.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApiException, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, loadAllYaml, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import {
   DURATION_IS_ZERO,
   DURATION_TOO_LONG,
@@ -89,14 +89,20 @@ const container = { name: 'test', image: 'busybox' };
 const oaatType = (spec: unknown): Record<string, unknown> => ({ kind: 'OaatType', metadata: { name: 't' }, ...(spec === undefined ? {} : { spec }) });
 
 describe('the CRDs', () => {
-  it('are served as declared: namespaced, OaatGroup with short name og, both with a status subresource', async () => {
+  it('are served as declared: namespaced, short names og and oat, category oaat, both with a status subresource', async () => {
     for (const name of ['oaatgroups.kawaja.net', 'oaattypes.kawaja.net']) {
       const crd = await cluster.apiextensions.readCustomResourceDefinition({ name });
       expect(crd.spec.scope).toBe('Namespaced');
       expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage, v.subresources?.status !== undefined])).toEqual([['v1', true, true, true]]);
     }
     const groups = await cluster.apiextensions.readCustomResourceDefinition({ name: 'oaatgroups.kawaja.net' });
-    expect(groups.status?.acceptedNames).toMatchObject({ kind: 'OaatGroup', plural: 'oaatgroups', shortNames: ['og'] });
+    expect(groups.status?.acceptedNames).toMatchObject({ kind: 'OaatGroup', plural: 'oaatgroups', shortNames: ['og'], categories: ['oaat'] });
+    const types = await cluster.apiextensions.readCustomResourceDefinition({ name: 'oaattypes.kawaja.net' });
+    expect(types.status?.acceptedNames).toMatchObject({ kind: 'OaatType', plural: 'oaattypes', shortNames: ['oat'], categories: ['oaat'] });
+    // What kubectl resolves `og`, `oat` and `oaat` with: the discovery document.
+    const discovery = await cluster.kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group: API.group, version: API.version });
+    const served = Object.fromEntries(discovery.resources.filter((r) => !r.name.includes('/')).map((r) => [r.name, { shortNames: r.shortNames, categories: r.categories }]));
+    expect(served).toEqual({ oaatgroups: { shortNames: ['og'], categories: ['oaat'] }, oaattypes: { shortNames: ['oat'], categories: ['oaat'] } });
   });
 });
 
@@ -338,7 +344,7 @@ describe('printer columns', () => {
   }
   const asTable = setHeaderOptions('Accept', 'application/json;as=Table;v=v1;g=meta.k8s.io');
 
-  it('OaatGroup: Ready, State, CurrentlyRunning, Pod, LastRun, NextEligible', async () => {
+  it('OaatGroup: Ready, State, CurrentlyRunning, Pod, LastRun, NextEligible, Age', async () => {
     await create(group(validGroupSpec));
     await patchStatus('g', {
       conditions: [{ type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' }],
@@ -354,18 +360,21 @@ describe('printer columns', () => {
       ['Pod', 'string'],
       ['LastRun', 'date'],
       ['NextEligible', 'string'],
+      ['Age', 'date'],
     ]);
     const [row] = table.rows;
     expect(row?.cells.slice(0, 5)).toEqual(['g', 'True', 'running', 'item1', 'g-item1-abc123-r1']);
     // LastRun is shown as an age; NextEligible (in the future, where an age would read "<invalid>") as its time.
     expect(row?.cells[5]).toMatch(/^\d+[smhdy]/);
     expect(row?.cells[6]).toBe('2099-01-01T00:00:00Z');
+    expect(row?.cells[7]).toMatch(/^\d+[smhdy]/);
   });
 
-  it('OaatType: Type', async () => {
+  it('OaatType: Type, Age', async () => {
     await create(oaatType({ type: 'pod', podspec: { container } }));
     const table = (await cluster.custom.getNamespacedCustomObject({ ...API, namespace, plural: 'oaattypes', name: 't' }, asTable)) as Table;
-    expect(table.columnDefinitions.map((column) => column.name)).toEqual(['Name', 'Type']);
-    expect(table.rows[0]?.cells).toEqual(['t', 'pod']);
+    expect(table.columnDefinitions.map((column) => column.name)).toEqual(['Name', 'Type', 'Age']);
+    expect(table.rows[0]?.cells.slice(0, 2)).toEqual(['t', 'pod']);
+    expect(table.rows[0]?.cells[2]).toMatch(/^\d+[smhdy]/);
   });
 });
