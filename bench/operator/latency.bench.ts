@@ -27,7 +27,8 @@
  *   audit log (the operator's user agent), and the TCP connections it opened (through a
  *   counting pass-through in front of kube-apiserver); over the whole burst, or over the
  *   window, per run completed in it;
- * - idle: the groups' frequency is then raised to 1h and, once no pod has been created for 10 s,
+ * - idle: the groups' frequency is then raised to 1h and, once no pod has been created for 10 s
+ *   and the operator has sent nothing for 5 s (how long that took after the last run: settled),
  *   the operator's requests and connections in BENCH_IDLE_SECONDS (only Lease renewals, and
  *   none here: leader election is off, should remain);
  * - memory from the operator's own metrics: RSS peak while running and at idle, heap used;
@@ -578,6 +579,14 @@ try {
     added = driver.added;
     await sleep(10_000);
   } while (added !== driver.added);
+  // And until the operator's tail is sent: retention deletes, on a lane with a limit of its own,
+  // may trail the last closes (watches aside, which stay open).
+  const lastRunsEnded = Date.now() - 10_000;
+  for (let quietFrom = auditMark(auditLog); ; quietFrom = auditMark(auditLog)) {
+    await sleep(5_000);
+    if (![...operatorRequests(readAudit(auditLog, quietFrom)).keys()].some((key) => !key.startsWith('watch '))) break;
+  }
+  const settledSeconds = Math.round((Date.now() - 5_000 - lastRunsEnded) / 1000);
   const idleFrom = await mark();
   await sleep(IDLE_SECONDS * 1000);
   const idleRequests = operatorRequests(readAudit(auditLog, idleFrom.auditBytes));
@@ -600,6 +609,8 @@ try {
     closeDelayMs: histogramSummary(measured.from.closeDelay, measured.to.closeDelay, 100),
     cpuMsPerRun: Math.round(((measured.to.cpuSeconds - measured.from.cpuSeconds) * 1000) / measured.runs),
     idle: {
+      // From the last run's end until the operator's last request before the idle window.
+      settledAfterSeconds: settledSeconds,
       seconds: IDLE_SECONDS,
       requests: Object.fromEntries(idleRequests),
       connectionsOpened: counter.accepted - idleFrom.connections,
