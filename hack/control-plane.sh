@@ -22,6 +22,8 @@
 #   CP_STATE_DIR   state directory (default ${TMPDIR:-/tmp}/oaat-control-plane)
 #   CP_TIER        default tier (T2)
 #   CP_NODE_PODS   pod capacity of the fake node (110)
+#   CP_KWOK_DEMO=1 pods without an outcome annotation end by themselves (hack/kwok/demo-stages.yaml;
+#                  `make run` only: tests rely on such pods staying Running)
 #   CP_KWOK_POD_PARALLELISM pods KWOK moves through their stages at once (KWOK's default, 4,
 #                  ends about 100 pods a second here; benchmarks of simultaneous bursts raise it)
 #   CP_AUDIT=1     write a kube-apiserver audit log to logs/audit.log: request bodies for pod
@@ -29,6 +31,8 @@
 #   CP_OWNER_PID   stop the control plane by itself once this process has gone (test runners
 #                  that may be interrupted or killed)
 #   CP_REQUEST_TIMEOUT kube-apiserver's --request-timeout (default 1m0s, the server's own)
+#   CP_ADMISSION_PLUGINS admission plugins to enable beyond kube-apiserver's defaults, comma-
+#                  separated (e2e: OwnerReferencesPermissionEnforcement, as OpenShift has it)
 #   CP_START_TIMEOUT seconds each component may take to become ready (120)
 set -Eeuo pipefail
 
@@ -200,9 +204,11 @@ POLICY
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=RBAC --allow-privileged=true \
     --disable-admission-plugins=ServiceAccount --profiling=false --watch-cache-sizes=secrets#0 \
-    --request-timeout="${CP_REQUEST_TIMEOUT:-1m0s}"
+    --request-timeout="${CP_REQUEST_TIMEOUT:-1m0s}" \
+    ${CP_ADMISSION_PLUGINS:+--enable-admission-plugins="$CP_ADMISSION_PLUGINS"}
   echo "$AP" >"$STATE/kube-apiserver.ports"
   echo "${CP_REQUEST_TIMEOUT:-1m0s}" >"$STATE/request-timeout"
+  echo "${CP_ADMISSION_PLUGINS:-}" >"$STATE/admission-plugins"
   write_kubeconfig "$AP"
   wait_ready kube-apiserver "$START_TIMEOUT" api /readyz
   wait_ready kube-apiserver "$START_TIMEOUT" api /api/v1/namespaces/default
@@ -227,6 +233,7 @@ start_controllers() {
 start_kwok() {
   local kp; kp=$(free_port)
   local configs=(--config="$ROOT/hack/kwok/stages.yaml")
+  [[ ${CP_KWOK_DEMO:-0} != 1 ]] || configs+=(--config="$ROOT/hack/kwok/demo-stages.yaml")
   if [[ -n ${CP_KWOK_POD_PARALLELISM:-} ]]; then
     # A KwokConfiguration leaves unset options at zero, not at KWOK's defaults: name them all.
     printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  podPlayStageParallelism: %d\n  nodePlayStageParallelism: 4\n  nodeLeaseParallelism: 4\n' \
@@ -376,6 +383,7 @@ restart_apiserver() {
   [[ -f $STATE/info.json ]] || die "no control plane in $STATE"
   BIN=$(sed -n 's/.*"binDir": *"\([^"]*\)".*/\1/p' "$STATE/info.json")
   CP_REQUEST_TIMEOUT=$(<"$STATE/request-timeout")
+  CP_ADMISSION_PLUGINS=$(cat "$STATE/admission-plugins" 2>/dev/null || true)
   CP_AUDIT=$([[ $(sed -n 's/.*"auditLog": *\(.*\),/\1/p' "$STATE/info.json") == null ]] && echo 0 || echo 1)
   EP=$(cut -d' ' -f1 "$STATE/etcd.ports")
   local port; port=$(ports_of kube-apiserver)

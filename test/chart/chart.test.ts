@@ -52,6 +52,8 @@ const env = (objects: Obj[]) => Object.fromEntries((container(objects).env ?? []
 const OPERATOR_RULES: V1PolicyRule[] = [
   { apiGroups: ['kawaja.net'], resources: ['oaatgroups'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['kawaja.net'], resources: ['oaatgroups/status'], verbs: ['patch'] },
+  // Item pods block their group's deletion (ownerReferences.blockOwnerDeletion).
+  { apiGroups: ['kawaja.net'], resources: ['oaatgroups/finalizers'], verbs: ['update'] },
   { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },

@@ -3,7 +3,8 @@
  * - helm (`HELM`, built by hack/tools.sh when needed);
  * - the operator as the image would hold it: `OAAT_E2E_APP_DIR` when set, else
  *   hack/runtime-dir.sh assembles one (production dependencies and dist/ only) in a temp dir;
- * - a T2 control plane, as the integration project gets one (OAAT_TEST_CP_STATE reuses one).
+ * - a T2 control plane, as the integration project gets one (OAAT_TEST_CP_STATE reuses one),
+ *   with the OwnerReferencesPermissionEnforcement admission plugin on.
  * Anything missing fails the run; nothing is skipped.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,5 +29,8 @@ export default function globalSetup(): void {
     process.env[OWNED_APP_DIR_ENV] = '1';
   }
   if ((process.env.OAAT_TEST_TIER ?? 'T2') !== 'T2') throw new Error('the e2e project needs a T2 control plane (unset OAAT_TEST_TIER)');
+  // As OpenShift has it: setting blockOwnerDeletion on the item pods needs `update` on
+  // oaatgroups/finalizers, which the chart's RBAC must grant.
+  process.env.CP_ADMISSION_PLUGINS = 'OwnerReferencesPermissionEnforcement';
   integrationSetup();
 }

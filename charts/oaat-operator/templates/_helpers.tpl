@@ -59,6 +59,11 @@ annotation a pod gets before the operator deletes it.
 - apiGroups: ["kawaja.net"]
   resources: ["oaatgroups/status"]
   verbs: ["patch"]
+# Item pods are owned by their group with blockOwnerDeletion; where the
+# OwnerReferencesPermissionEnforcement admission plugin runs (OpenShift), that takes this.
+- apiGroups: ["kawaja.net"]
+  resources: ["oaatgroups/finalizers"]
+  verbs: ["update"]
 - apiGroups: ["kawaja.net"]
   resources: ["oaattypes"]
   verbs: ["list", "watch"]
