@@ -16,16 +16,17 @@ use_local() {
     echo "make run: the local control plane in $STATE is already running"
   else
     echo "make run: starting a local control plane (etcd, kube-apiserver, scheduler, controller-manager, KWOK)"
-    CP_STATE_DIR=$STATE "$ROOT/hack/control-plane.sh" start --tier T2
+    # Item pods on the fake node end by themselves after 5-20 s, one in five failing.
+    CP_KWOK_DEMO=1 CP_STATE_DIR=$STATE "$ROOT/hack/control-plane.sh" start --tier T2
   fi
   export KUBECONFIG=$STATE/kubeconfig
   cat <<EOM
 
-In another terminal:
+In another terminal (item pods end by themselves after 5-20 s, one in five failing):
   source $STATE/env          # KUBECONFIG, and kubectl on PATH
-  kubectl get og,pods        # the sample group and its item pods (pods on the fake node
-                             # kwok-node-0 stay Running until told otherwise:
-  kubectl annotate pod NAME sim.oaat.test/outcome=succeed   # ... or =fail)
+  kubectl get og -w          # the sample group: which item runs, its pod, when it last ran
+  kubectl describe og sample-echo  # each item's last success or failure, conditions, Events
+  kubectl get oaat,pods      # groups, types and item pods
 Stop the control plane (after Ctrl-C here): make stop
 EOM
 }

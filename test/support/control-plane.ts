@@ -63,6 +63,8 @@ export interface StartOptions {
   nodePods?: number;
   /** Pods KWOK moves through their stages at once (default KWOK's, 4: about 100 a second here). */
   kwokPodParallelism?: number;
+  /** `make run`'s KWOK: pods without an outcome annotation end by themselves (hack/kwok/demo-stages.yaml). */
+  kwokDemo?: boolean;
 }
 
 /** Starts a control plane and returns its description; throws with the script's message. */
@@ -73,6 +75,7 @@ export function startControlPlane(options: StartOptions): ControlPlaneInfo {
   if (options.requestTimeout !== undefined) env.CP_REQUEST_TIMEOUT = options.requestTimeout;
   if (options.nodePods !== undefined) env.CP_NODE_PODS = String(options.nodePods);
   if (options.kwokPodParallelism !== undefined) env.CP_KWOK_POD_PARALLELISM = String(options.kwokPodParallelism);
+  if (options.kwokDemo === true) env.CP_KWOK_DEMO = '1';
   const result = spawnSync('bash', [SCRIPT, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
     throw new Error(`hack/control-plane.sh start --tier ${options.tier} failed (exit ${String(result.status)}); its message is above`);

@@ -2,8 +2,12 @@
  * T1 smoke tests: pods bound to the KWOK node behave like pods on a kubelet, with the outcome
  * each test chooses (hack/kwok/stages.yaml).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { connectCluster, type TestCluster } from '../../support/cluster.ts';
+import { connectCluster, TestCluster } from '../../support/cluster.ts';
+import { startControlPlane, stopControlPlane } from '../../support/control-plane.ts';
 import { exitCodeOf, podManifest, SIM, simulateOutcome } from '../../support/pods.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { RecordingWatch } from '../../support/watch.ts';
@@ -102,3 +106,39 @@ it('keeps a pod that cannot be scheduled Pending', async () => {
   expect(stuck.status?.phase).toBe('Pending');
   expect(stuck.spec?.nodeName).toBeUndefined();
 });
+
+describe('make run\'s KWOK (CP_KWOK_DEMO=1, a control plane of its own)', () => {
+  let stateDir: string;
+  let demo: TestCluster;
+
+  beforeAll(() => {
+    stateDir = mkdtempSync(path.join(tmpdir(), 'oaat-demo-cp-'));
+    demo = new TestCluster(startControlPlane({ stateDir, tier: 'T1', ownerPid: process.pid, kwokDemo: true }));
+  });
+
+  afterAll(() => {
+    stopControlPlane(stateDir);
+  });
+
+  it('ends pods without an outcome annotation by themselves, mostly with success, some failing with exit code 3; others as told', async () => {
+    const ns = await demo.createNamespace('demo');
+    const fakeNode = demo.info.node ?? '';
+    const names = Array.from({ length: 60 }, (_, i) => `p${String(i)}`);
+    for (const name of names) await demo.core.createNamespacedPod({ namespace: ns, body: podManifest({ name, nodeName: fakeNode }) });
+    // Told to succeed in an hour: the demo stages leave an annotated pod alone.
+    await demo.core.createNamespacedPod({
+      namespace: ns,
+      body: podManifest({ name: 'told', nodeName: fakeNode, annotations: { [SIM.outcome]: 'succeed', [SIM.after]: '1h' } }),
+    });
+    const ended = await waitUntil(
+      async () => (await demo.core.listNamespacedPod({ namespace: ns })).items.filter((pod) => pod.metadata?.name !== 'told'),
+      (pods) => pods.length === names.length && pods.every(terminal),
+      { what: 'every pod without an annotation to end', timeoutMs: 60_000 },
+    );
+    const outcomes = ended.map((pod) => `${pod.status?.phase ?? ''} ${String(exitCodeOf(pod))}`);
+    // 1 in 5 fails: all 60 of one kind would happen about once in 650,000 runs.
+    expect(new Set(outcomes)).toEqual(new Set(['Succeeded 0', 'Failed 3']));
+    expect((await demo.core.readNamespacedPod({ namespace: ns, name: 'told' })).status?.phase).toBe('Running');
+  });
+});
+
