@@ -171,6 +171,31 @@ describe('helm template', () => {
     expect(deployment(objects).spec?.template.metadata?.labels?.app).toBeUndefined();
   });
 
+  it('fixes no user id (OpenShift\'s restricted SCC assigns one); security contexts, flags, volumes, spread and history are values', () => {
+    const defaults = deployment(render()).spec;
+    expect(defaults?.template.spec?.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(defaults?.revisionHistoryLimit).toBe(3);
+    expect(defaults?.template.spec?.topologySpreadConstraints).toBeUndefined();
+    const objects = render(
+      // Helm merges these maps into the defaults; null removes a key.
+      '--set-json', 'podSecurityContext={"fsGroup":2000,"seccompProfile":null}',
+      '--set', 'securityContext.readOnlyRootFilesystem=false',
+      '--set-json', 'extraArgs=["--workers=32","--log-level=debug"]',
+      '--set-json', 'extraVolumes=[{"name":"ca","configMap":{"name":"ca"}}]',
+      '--set-json', 'extraVolumeMounts=[{"name":"ca","mountPath":"/etc/ca"}]',
+      '--set-json', 'topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]',
+      '--set', 'revisionHistoryLimit=0',
+    );
+    const spec = deployment(objects).spec;
+    expect(spec?.template.spec?.securityContext).toEqual({ runAsNonRoot: true, fsGroup: 2000 });
+    expect(container(objects).securityContext).toMatchObject({ readOnlyRootFilesystem: false, allowPrivilegeEscalation: false, runAsNonRoot: true });
+    expect(container(objects).command?.slice(-3)).toEqual(['dist/main.js', '--workers=32', '--log-level=debug']);
+    expect(spec?.template.spec?.volumes?.map((v) => v.name)).toEqual(['tmp', 'ca']);
+    expect(container(objects).volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }, { name: 'ca', mountPath: '/etc/ca' }]);
+    expect(spec?.template.spec?.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }]);
+    expect(spec?.revisionHistoryLimit).toBe(0);
+  });
+
   it('the operator exits by itself 5 s before the pod\'s grace period ends', () => {
     const objects = render('--set', 'terminationGracePeriodSeconds=60');
     expect(deployment(objects).spec?.template.spec?.terminationGracePeriodSeconds).toBe(60);
@@ -264,6 +289,8 @@ describe('values.schema.json', () => {
     [['--set', 'node.maxSemiSpaceMiB=0'], "at '/node/maxSemiSpaceMiB': minimum: got 0, want 1"],
     [['--set', 'node.maxOldSpaceMiB=-1'], "at '/node/maxOldSpaceMiB': minimum: got -1, want 0"],
     [['--set', 'terminationGracePeriodSeconds=5'], "at '/terminationGracePeriodSeconds': minimum: got 5, want 10"],
+    [['--set-json', 'extraArgs=["workers=3"]'], "at '/extraArgs/0'"],
+    [['--set-json', 'extraVolumeMounts=[{"name":"ca"}]'], "at '/extraVolumeMounts/0': missing property 'mountPath'"],
   ])('rejects %j: %s', (args, message) => {
     const result = helm('template', 'x', CHART, ...args);
     expect(result.status).not.toBe(0);
