@@ -89,6 +89,8 @@ describe('helm template', () => {
     expect(kinds(objects)).toEqual([
       'ClusterRole//oaat-operator',
       'ClusterRole//oaat-operator-crd-check',
+      'ClusterRole//oaat-operator-edit',
+      'ClusterRole//oaat-operator-view',
       'ClusterRoleBinding//oaat-operator',
       'ClusterRoleBinding//oaat-operator-crd-check',
       `Deployment/${RELEASE_NS}/oaat-operator`,
@@ -110,7 +112,7 @@ describe('helm template', () => {
   });
 
   it('namespaced mode: a Role and RoleBinding with the operator rules in each watched namespace; cluster-wide only the CRD check', () => {
-    const objects = render('--set', 'watchNamespaces={team-a,team-b}');
+    const objects = render('--set', 'watchNamespaces={team-a,team-b}', '--set', 'rbac.userRoles=false');
     expect(kinds(objects.filter((o) => o.kind.startsWith('Cluster')))).toEqual(['ClusterRole//oaat-operator-crd-check', 'ClusterRoleBinding//oaat-operator-crd-check']);
     expect(one(objects, 'ClusterRole').rules).toEqual(CRD_CHECK_RULES);
     for (const ns of ['team-a', 'team-b']) {
@@ -299,6 +301,20 @@ describe('values.schema.json', () => {
   });
 });
 
+describe('roles for people', () => {
+  it('view reads both kinds and aggregates into view, edit and admin; edit writes them and aggregates into edit and admin', () => {
+    const roles = render().filter((o) => o.kind === 'ClusterRole');
+    const role = (name: string): Obj | undefined => roles.find((o) => o.metadata.name === name);
+    const aggregatesTo = (name: string): string[] =>
+      Object.entries(role(name)?.metadata.labels ?? {}).flatMap(([key, value]) => (key.startsWith('rbac.authorization.k8s.io/aggregate-to-') && value === 'true' ? [key.split('-').at(-1) ?? ''] : []));
+    expect(aggregatesTo('oaat-operator-view')).toEqual(['view', 'edit', 'admin']);
+    expect(role('oaat-operator-view')?.rules).toEqual([{ apiGroups: ['kawaja.net'], resources: ['oaatgroups', 'oaatgroups/status', 'oaattypes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(aggregatesTo('oaat-operator-edit')).toEqual(['edit', 'admin']);
+    expect(role('oaat-operator-edit')?.rules).toEqual([{ apiGroups: ['kawaja.net'], resources: ['oaatgroups', 'oaattypes'], verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] }]);
+    expect(render('--set', 'rbac.userRoles=false').filter((o) => o.metadata.name.endsWith('-view') || o.metadata.name.endsWith('-edit'))).toEqual([]);
+  });
+});
+
 describe('plain manifests (config/rbac, config/manager)', () => {
   const files = plainManifests(helmPath());
 
@@ -308,7 +324,7 @@ describe('plain manifests (config/rbac, config/manager)', () => {
 
   it('are the chart defaults without Helm labels, plus the Namespace', () => {
     const objects = files.flatMap((file) => (file.text.split(/^---$/m).map((doc) => parse(doc) as Obj)));
-    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Namespace', 'Service', 'Deployment']);
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Namespace', 'Service', 'Deployment']);
     expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === undefined && o.metadata.labels?.['helm.sh/chart'] === undefined)).toBe(true);
     expect(objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'oaat-operator')?.rules).toEqual(OPERATOR_RULES);
   });

@@ -36,7 +36,7 @@ it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the
     const crd = await cluster.apiextensions.readCustomResourceDefinition({ name });
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
   }
-  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'FlowSchema', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  expect(chart.manifest.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'FlowSchema', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
   // API Priority and Fairness took it, and its priority level exists (not Dangling).
   const flowcontrol = cluster.kubeConfig.makeApiClient(FlowcontrolApiserverV1Api);
   const flowSchema = await waitUntil(
@@ -61,6 +61,35 @@ it('helm install: CRDs from crds/, cluster-wide RBAC for the ServiceAccount, the
   expect(await allowed(authorization, chart, { verb: 'delete', resource: 'oaatgroups', group: 'kawaja.net', namespace: 'anywhere' })).toBe(false);
   expect(await allowed(authorization, chart, { verb: 'list', resource: 'secrets' })).toBe(false);
   expect(await allowed(authorization, chart, { verb: 'create', resource: 'leases', group: 'coordination.k8s.io', namespace: 'anywhere' })).toBe(false);
+});
+
+it('people with view in a namespace may read OaatGroups and OaatTypes there; with edit also write them', async () => {
+  const namespace = await cluster.createNamespace('e2e-people');
+  try {
+    for (const [user, role] of [['viewer', 'view'], ['editor', 'edit']] as const) {
+      await cluster.rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name: user },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+          subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+        },
+      });
+    }
+    const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
+    const may = async (user: string, verb: string, resource: string): Promise<boolean> =>
+      (await authorization.createSubjectAccessReview({ body: { spec: { user, resourceAttributes: { verb, resource, group: 'kawaja.net', namespace } } } })).status?.allowed === true;
+    // kube-controller-manager aggregates the chart's roles into view and edit shortly after the install.
+    await waitUntil(() => may('editor', 'create', 'oaatgroups'), (ok) => ok, { what: 'edit to aggregate the chart\'s rules' });
+    await waitUntil(() => may('viewer', 'list', 'oaatgroups'), (ok) => ok, { what: 'view to aggregate the chart\'s rules' });
+    expect(await may('editor', 'create', 'oaattypes')).toBe(true);
+    expect(await may('editor', 'delete', 'oaatgroups')).toBe(true);
+    expect(await may('viewer', 'get', 'oaattypes')).toBe(true);
+    expect(await may('viewer', 'create', 'oaatgroups')).toBe(false);
+    expect(await may('viewer', 'patch', 'oaattypes')).toBe(false);
+  } finally {
+    await cluster.core.deleteNamespace({ name: namespace });
+  }
 });
 
 it('the documented CRD upgrade (make crds-upgrade) applies over the CRDs Helm installed', () => {
