@@ -205,8 +205,13 @@ const oaatGroupSpec: SchemaNode = {
       description: 'Blackout windows (declared by the original, not acted upon yet).',
       items: {
         type: 'object',
+        description: 'One window.',
         properties: {
-          noStartItem: { type: 'object', properties: { start: timeOfDay, end: timeOfDay } },
+          noStartItem: {
+            type: 'object',
+            description: 'No item starts between start and end (declared by the original, not acted upon yet).',
+            properties: { start: { ...timeOfDay, description: 'When the window opens.' }, end: { ...timeOfDay, description: 'When the window closes.' } },
+          },
         },
       },
     },
@@ -247,14 +252,15 @@ const condition: SchemaNode = {
   properties: {
     type: {
       type: 'string',
+      description: 'What the condition is about: Ready, NoItems, DuplicateItems, Stuck.',
       maxLength: 316,
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     },
-    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
-    lastTransitionTime: { type: 'string', format: 'date-time' },
-    reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
-    message: { type: 'string', maxLength: 32768 },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'True, False or Unknown.' },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The spec generation the condition was set from.' },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+    reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$', description: 'Why, in CamelCase.' },
+    message: { type: 'string', maxLength: 32768, description: 'Why, for people.' },
   },
 };
 
@@ -275,9 +281,9 @@ const itemStatus: SchemaNode = {
       properties: {
         id: text('Run id.'),
         podUID: text('UID of the run\'s pod.'),
-        outcome: { type: 'string', enum: RUN_OUTCOMES },
+        outcome: { type: 'string', enum: RUN_OUTCOMES, description: `How it ended: ${RUN_OUTCOMES.join(', ')}.` },
         reason: text('Why, in a word or two.'),
-        exitCode: { type: 'integer', format: 'int32' },
+        exitCode: { type: 'integer', format: 'int32', description: 'The container\'s exit code, when it ran.' },
         finishedAt: dateTime('When the run ended.'),
       },
     },
@@ -286,12 +292,12 @@ const itemStatus: SchemaNode = {
       description: 'Runtime statistics of the successful runs, in seconds.',
       required: ['count', 'total', 'sumSquares', 'min', 'max', 'sample'],
       properties: {
-        count: { type: 'integer', format: 'int64', minimum: 0 },
-        total: { type: 'number' },
-        sumSquares: { type: 'number' },
-        min: { type: 'number' },
-        max: { type: 'number' },
-        sample: { type: 'array', maxItems: MAX_RUNTIME_SAMPLE, items: { type: 'number' } },
+        count: { type: 'integer', format: 'int64', minimum: 0, description: 'Successful runs counted.' },
+        total: { type: 'number', description: 'Sum of their runtimes.' },
+        sumSquares: { type: 'number', description: 'Sum of the squares of their runtimes (for the deviation).' },
+        min: { type: 'number', description: 'Shortest runtime.' },
+        max: { type: 'number', description: 'Longest runtime.' },
+        sample: { type: 'array', maxItems: MAX_RUNTIME_SAMPLE, description: `A uniform sample of up to ${String(MAX_RUNTIME_SAMPLE)} runtimes (for percentiles).`, items: { type: 'number' } },
         lastUpdated: dateTime('When the statistics last changed.'),
       },
     },
@@ -341,9 +347,10 @@ const oaatGroupStatus: SchemaNode = {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
       maxItems: 32,
+      description: 'Ready, NoItems, DuplicateItems and Stuck: why the group runs, or does not.',
       items: condition,
     },
-    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The spec generation the status was written from.' },
     nextEligibleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the next item becomes eligible.' },
     items: {
       type: 'object',
@@ -449,8 +456,9 @@ function customResourceDefinition(options: {
               description: options.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
+                apiVersion: { type: 'string', description: 'The API version of the object: kawaja.net/v1.' },
+                kind: { type: 'string', description: `The kind of the object: ${options.kind}.` },
+                // No description: the API server allows nothing but the type here (kubectl explain has ObjectMeta's own).
                 metadata: { type: 'object' },
                 spec: options.spec,
                 status: options.status,
