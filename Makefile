@@ -47,7 +47,7 @@ tools: ## build the control-plane binaries into the cache (slow once, then insta
 test-integration: deps tools ## integration tests against a local control plane
 	npm run test:integration
 
-test: ## everything CI checks: type check, lint, build, unit and integration tests
+test: ## everything CI checks: type check, lint, build, unit, simulation, integration, chart, e2e tests and a chaos slice
 	hack/test-all.sh
 
 run: deps ## start a local control plane (or use the cluster in KUBECONFIG) and show how to use it

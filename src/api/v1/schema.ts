@@ -252,7 +252,7 @@ const condition: SchemaNode = {
   properties: {
     type: {
       type: 'string',
-      description: 'What the condition is about: Ready, NoItems, DuplicateItems, Stuck.',
+      description: 'What the condition is about: Ready, Paused, DuplicateItems, Stuck, CreatesRefused.',
       maxLength: 316,
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     },
@@ -347,7 +347,7 @@ const oaatGroupStatus: SchemaNode = {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
       maxItems: 32,
-      description: 'Ready, NoItems, DuplicateItems and Stuck: why the group runs, or does not.',
+      description: 'Ready, Paused, DuplicateItems, Stuck and CreatesRefused: why the group runs, or does not.',
       items: condition,
     },
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The spec generation the status was written from.' },
