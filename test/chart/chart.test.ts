@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 import { CHART_DIR, helmTemplate, plainManifests, REPO_ROOT } from '../../hack/gen-manifests.ts';
 
 const CHART = path.join(REPO_ROOT, CHART_DIR);
+/** The operator's version: package.json's, which the chart and the image follow. */
+const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const RELEASE_NS = 'oaat-system';
 
 function helmPath(): string {
@@ -83,6 +85,13 @@ describe('helm lint', () => {
   });
 });
 
+describe('Chart.yaml', () => {
+  it('has package.json\'s version as its version and appVersion (one version for operator, chart and image)', () => {
+    const chart = parse(readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+    expect({ version: chart.version, appVersion: chart.appVersion }).toEqual({ version: VERSION, appVersion: VERSION });
+  });
+});
+
 describe('helm template', () => {
   it('cluster-wide mode (default): a ClusterRole with exactly the operator rules, the Lease Role in the release namespace, no PDB or ServiceMonitor', () => {
     const objects = render();
@@ -141,7 +150,7 @@ describe('helm template', () => {
     const pod = spec?.template.spec;
     const main = container(objects);
     expect(spec?.replicas).toBe(1);
-    expect(main.image).toBe('oaat-operator:0.1.0');
+    expect(main.image).toBe(`oaat-operator:${VERSION}`);
     expect(main.command).toEqual(['node', '--optimize-for-size', '--max-semi-space-size=2', '--max-old-space-size=256', 'dist/main.js']);
     expect(main.ports).toEqual([{ name: 'http-metrics', containerPort: 8080, protocol: 'TCP' }]);
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
