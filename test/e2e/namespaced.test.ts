@@ -30,8 +30,12 @@ afterAll(async () => {
 });
 
 it('grants the operator rules in the watched namespaces only, and the Lease in the release namespace', async () => {
-  // Cluster-wide, only the start-up check's read of the two CRDs.
-  expect(chart.manifest.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([`${chart.release}-crd-check`]);
+  // Cluster-wide, for the operator only the start-up check's read of the two CRDs (bound); the
+  // roles for people are aggregated into view and edit, which grant only where someone binds them.
+  expect(chart.manifest.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name).sort()).toEqual(
+    [`${chart.release}-crd-check`, `${chart.release}-edit`, `${chart.release}-view`],
+  );
+  expect(chart.manifest.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => (o.roleRef as { name: string }).name)).toEqual([`${chart.release}-crd-check`]);
   expect(chart.chartEnv.OAAT_WATCH_NAMESPACES).toBe(watched.map((ns) => ns.name).join(','));
   expect(chart.chartEnv.OAAT_LEASE_NAMESPACE).toBe(chart.namespace);
   const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
