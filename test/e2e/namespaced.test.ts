@@ -5,7 +5,7 @@
  */
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import { connectCluster, type TestCluster } from '../support/cluster.ts';
-import { OaatNamespace } from '../support/oaat.ts';
+import { installOaatCrds, OaatNamespace } from '../support/oaat.ts';
 import { ChartOperator } from './chart-operator.ts';
 import { allowed, runItemsToSuccessAndFailure } from './scenarios.ts';
 
@@ -16,6 +16,9 @@ let outside: OaatNamespace;
 
 beforeAll(async () => {
   cluster = connectCluster('T2');
+  // The namespaces (with an OaatType each) must exist before the install, which creates Roles
+  // in them; the CRDs the chart would install must exist before them, whichever suite runs first.
+  await installOaatCrds(cluster);
   watched = [await OaatNamespace.create(cluster, 'e2e-team-a'), await OaatNamespace.create(cluster, 'e2e-team-b')];
   outside = await OaatNamespace.create(cluster, 'e2e-outside');
   chart = await ChartOperator.install(cluster, ['--set', `watchNamespaces={${watched.map((ns) => ns.name).join(',')}}`]);
