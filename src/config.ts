@@ -7,6 +7,7 @@
  */
 import { MAX_STATUS_ITEMS } from './api/v1/schema.ts';
 import type { LogLevel } from './runtime/logger.ts';
+import { POD_RESTRICTIONS, type PodRestriction } from './services/pod-restrictions.ts';
 
 export interface LeaderElectionConfig {
   /** Off for local runs; the run protocol stays safe without it (architecture.md §3). */
@@ -38,6 +39,8 @@ export interface OperatorConfig {
   podRetentionMs: number;
   /** The CRD's bound on `status.items` keys (MAX_STATUS_ITEMS); only tests lower it. */
   statusItemsLimit: number;
+  /** Pod features refused in OaatTypes (services/pod-restrictions.ts); empty: none, the default. */
+  podRestrictions: ReadonlySet<PodRestriction>;
   /** Per-key retry backoff after reconcile errors: first delay and cap. */
   backoffBaseMs: number;
   backoffCapMs: number;
@@ -86,6 +89,7 @@ export const CONFIG_ENV = {
   successfulPodsHistoryLimit: 'OAAT_SUCCESSFUL_PODS_HISTORY_LIMIT',
   failedPodsHistoryLimit: 'OAAT_FAILED_PODS_HISTORY_LIMIT',
   podRetention: 'OAAT_POD_RETENTION',
+  podRestrictions: 'OAAT_POD_RESTRICTIONS',
   backoffBase: 'OAAT_BACKOFF_BASE',
   backoffCap: 'OAAT_BACKOFF_CAP',
   leaderElect: 'OAAT_LEADER_ELECT',
@@ -139,6 +143,7 @@ export const CONFIG_HELP: Record<keyof typeof CONFIG_ENV, string> = {
   successfulPodsHistoryLimit: 'succeeded pods kept per group (a group\'s spec may say otherwise)',
   failedPodsHistoryLimit: 'failed pods kept per group (a group\'s spec may say otherwise)',
   podRetention: 'finished pods older than this are deleted whatever the limits',
+  podRestrictions: `pod features refused in OaatTypes, comma-separated: ${POD_RESTRICTIONS.join(', ')} or all; none: nothing refused`,
   backoffBase: 'first retry delay after a reconcile error',
   backoffCap: 'longest retry delay after reconcile errors',
   leaderElect: 'take a Lease before acting (true for more than one replica)',
@@ -200,6 +205,7 @@ function readConfig(read: EnvReader): OperatorConfig {
     failedPodsHistoryLimit: read.integer(CONFIG_ENV.failedPodsHistoryLimit, 3, 0),
     podRetentionMs: read.duration(CONFIG_ENV.podRetention, 12 * 3_600_000),
     statusItemsLimit: MAX_STATUS_ITEMS,
+    podRestrictions: read.subset(CONFIG_ENV.podRestrictions, POD_RESTRICTIONS),
     backoffBaseMs: read.duration(CONFIG_ENV.backoffBase, 5),
     backoffCapMs: read.duration(CONFIG_ENV.backoffCap, 60_000),
     leaderElection: {
@@ -317,6 +323,17 @@ class EnvReader {
     if (['true', '1', 'yes'].includes(value)) return true;
     if (['false', '0', 'no'].includes(value)) return false;
     throw new ConfigError(`${this.label(name)}="${value}": expected true or false`);
+  }
+
+  /** A comma-separated subset of `allowed` (`all`: every one); none by default. */
+  subset<T extends string>(name: string, allowed: readonly T[]): ReadonlySet<T> {
+    const values = this.list(name);
+    if (values.length === 1 && values[0] === 'all') return new Set(allowed);
+    const unknown = values.filter((value) => !(allowed as readonly string[]).includes(value));
+    if (unknown.length > 0) {
+      throw new ConfigError(`${this.label(name)}="${values.join(',')}": ${unknown.map((u) => JSON.stringify(u)).join(', ')} not one of ${allowed.join(', ')} (or all alone)`);
+    }
+    return new Set(values as T[]);
   }
 
   choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

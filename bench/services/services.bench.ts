@@ -156,7 +156,7 @@ const rows: Row[] = [
     return converted;
   }, "the reconciler's conversion (Date.parse)"),
   measure(`describeVerdict, all ${ITEMS} verdicts`, 5, () => verdicts.map(describeVerdict), 'only when every reason is logged'),
-  measure('renderPod, one pod', 500, () => renderPod({ type: oaatType, group, item: 'backup-target-0042.example.com', runId: 'k3j9x2qa' }), 'incl. validation, deep copy, pod name hash'),
+  measure('renderPod, one pod', 500, () => renderPod({ type: oaatType, group, item: 'backup-target-0042.example.com', runId: 'k3j9x2qa', restrictions: new Set() }), 'incl. validation, deep copy, pod name hash'),
   measure('RuntimeStats.fromItem, runtime status (32 values)', 500, () => RuntimeStats.fromItem(fullStatus)),
   measure('RuntimeStats.fromItem, legacy strings (100 values)', 500, () => RuntimeStats.fromItem(legacyStats), 'JSON parse + thinning to 32'),
   measure('RuntimeStats read + add + toStatus (a success is closed)', 500, () => {

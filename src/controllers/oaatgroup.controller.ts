@@ -133,7 +133,11 @@ export class OaatGroupReconciler implements Reconciler {
       log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode, reason: lastRun.reason });
     }
     if (plan.claim) log.info('claimed a run', { item: plan.claim.item, run: plan.claim.id, pod: plan.claim.podName });
-    for (const event of plan.events) this.deps.events.record(group, event.type, event.reason, event.message);
+    for (const event of plan.events) {
+      this.deps.events.record(group, event.type, event.reason, event.message);
+      // What went wrong (bad input, refused creates, a stuck pod) is in the log too, with the group.
+      if (event.type === 'Warning') log.warn(event.message, { reason: event.reason });
+    }
   }
 
   /** Performs one action; returns when to reconcile again (ms). */

@@ -96,6 +96,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
         stuckAfterMs: config.stuckAfterMs,
         staleItemRetentionMs: config.podRetentionMs,
         statusItemsLimit: config.statusItemsLimit,
+        podRestrictions: config.podRestrictions,
       },
     }),
     primary: groups,

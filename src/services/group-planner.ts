@@ -23,6 +23,7 @@ import { failureCount, iso, lastResultAt, StatusDraft, type RunRecord } from './
 import { isOurs, itemOfPod, runIdOf, runSeqOf } from './ownership.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from './pod-outcome.ts';
 import { containerProblems, renderPod } from './pod-templater.ts';
+import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts';
 import { randomIndex, type Rng } from './rng.ts';
 import { selectItem } from './selection-policy.ts';
 
@@ -69,6 +70,8 @@ export interface PlannerSettings {
   staleItemRetentionMs: number;
   /** The CRD's bound on `status.items` keys. */
   statusItemsLimit: number;
+  /** Pod features refused in OaatTypes (pod-restrictions.ts): such a group is not Ready and starts nothing. */
+  podRestrictions: ReadonlySet<PodRestriction>;
 }
 
 /** What became of the create of a run's pod, as the claiming process knows it. */
@@ -307,7 +310,7 @@ class Planner {
 
   private createPod(run: CurrentRun, sendBy: number): void {
     const type = this.snapshot.type;
-    const rendered = type === undefined ? undefined : renderPod({ type, group: this.group, item: run.item, runId: run.id });
+    const rendered = type === undefined ? undefined : renderPod({ type, group: this.group, item: run.item, runId: run.id, restrictions: this.settings.podRestrictions });
     if (rendered?.ok !== true) {
       const reason = rendered === undefined ? `OaatType ${this.group.spec?.oaatType ?? ''} not found` : rendered.error;
       this.close({ outcome: 'CreateFailed', finishedAt: this.now, reason });
@@ -480,8 +483,12 @@ class Planner {
       if (type === undefined) {
         problems.push({ reason: 'OaatTypeNotFound', message: `OaatType ${typeName} not found in namespace ${group.metadata?.namespace ?? ''}` });
       } else {
-        for (const p of [...validateOaatType(type), ...containerProblems(type)]) {
-          problems.push({ reason: 'OaatTypeInvalid', message: `OaatType ${typeName}: ${p.path}: ${p.message}` });
+        const invalid = [...validateOaatType(type), ...containerProblems(type)];
+        for (const p of invalid) problems.push({ reason: 'OaatTypeInvalid', message: `OaatType ${typeName}: ${p.path}: ${p.message}` });
+        if (invalid.length === 0) {
+          for (const p of restrictionProblems(type, this.settings.podRestrictions)) {
+            problems.push({ reason: 'OaatTypeRefused', message: `OaatType ${typeName}: ${p.path}: ${p.message}` });
+          }
         }
       }
     }
@@ -573,7 +580,7 @@ class Planner {
     const name = podName(group.metadata?.name ?? '', selection.item, id);
     if (draft.status.createBackoff?.retryAt !== undefined && this.snapshot.type !== undefined) {
       // Backing off: a dry run first, so a refusal burns no item.
-      const rendered = renderPod({ type: this.snapshot.type, group, item: selection.item, runId: id });
+      const rendered = renderPod({ type: this.snapshot.type, group, item: selection.item, runId: id, restrictions: this.settings.podRestrictions });
       if (rendered.ok) this.checks.push({ kind: 'create-admitted', pod: rendered.pod });
     }
     this.claimed = draft.claim({ id, item: selection.item, podName: name, claimedAt: iso(now), claimedBy: this.settings.incarnation });

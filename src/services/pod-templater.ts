@@ -25,6 +25,7 @@ import { labelValue, podName } from '../api/v1/naming.ts';
 import { API_VERSION, type OaatGroup, type OaatType } from '../api/v1/types.ts';
 import { runTimeoutMs } from '../api/v1/defaults.ts';
 import { type Problem, validateOaatType } from '../api/v1/validation.ts';
+import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts';
 
 /** The env variable that always carries the item name. */
 export const ITEM_ENV = 'OAAT_ITEM';
@@ -81,6 +82,8 @@ export interface PodTemplateInput {
   readonly item: string;
   /** The claim's run id: 1 to 16 lowercase letters and digits. */
   readonly runId: string;
+  /** Pod features this operator refuses (pod-restrictions.ts); empty: none. */
+  readonly restrictions: ReadonlySet<PodRestriction>;
 }
 
 /** The pod, or why the OaatType cannot make one. */
@@ -88,7 +91,8 @@ export type PodTemplateResult = { readonly ok: true; readonly pod: V1Pod } | { r
 
 /**
  * The pod of one run, as the file's doc comment describes, or, when the OaatType is invalid
- * ({@link validateOaatType}, then {@link containerProblems}), every problem as
+ * ({@link validateOaatType}, then {@link containerProblems}) or uses a feature the restrictions
+ * refuse ({@link restrictionProblems}), every problem as
  * `<path>: <message>`, joined by `; `. Throws TypeError when the group lacks a name,
  * namespace or uid, and RangeError for a malformed run id: both are the caller's bugs, never
  * the user's input.
@@ -99,6 +103,7 @@ export function renderPod(input: PodTemplateInput): PodTemplateResult {
   if (name === undefined || namespace === undefined || uid === undefined) throw new TypeError('the group needs metadata.name, namespace and uid to own a pod');
   if (!RUN_ID.test(runId)) throw new RangeError(`run id must be 1 to 16 lowercase letters and digits, got ${JSON.stringify(runId)}`);
   const problems = [...validateOaatType(input.type), ...containerProblems(input.type)];
+  if (problems.length === 0) problems.push(...restrictionProblems(input.type, input.restrictions));
   if (problems.length > 0) return { ok: false, error: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };
 
   // Valid: podspec and container are objects, containers is empty and restartPolicy '' if present.

@@ -214,6 +214,11 @@ describe('helm template', () => {
     expect(deployment(render()).spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
   });
 
+  it('podRestrictions reach the operator as OAAT_POD_RESTRICTIONS, and nothing is refused by default', () => {
+    expect(env(render('--set', 'podRestrictions={hostPath,serviceAccount}')).OAAT_POD_RESTRICTIONS).toBe('hostPath,serviceAccount');
+    expect(env(render()).OAAT_POD_RESTRICTIONS).toBeUndefined();
+  });
+
   it('the node values set the V8 flags of the command', () => {
     const objects = render('--set', 'node.optimizeForSize=false', '--set', 'node.maxSemiSpaceMiB=4', '--set', 'node.maxOldSpaceMiB=300');
     expect(container(objects).command).toEqual(['node', '--max-semi-space-size=4', '--max-old-space-size=300', 'dist/main.js']);
@@ -301,6 +306,7 @@ describe('values.schema.json', () => {
     [['--set', 'node.maxOldSpaceMiB=-1'], "at '/node/maxOldSpaceMiB': minimum: got -1, want 0"],
     [['--set', 'terminationGracePeriodSeconds=5'], "at '/terminationGracePeriodSeconds': minimum: got 5, want 10"],
     [['--set-json', 'extraArgs=["workers=3"]'], "at '/extraArgs/0'"],
+    [['--set', 'podRestrictions={privileged}'], "at '/podRestrictions/0': value must be one of 'serviceAccount', 'hostNamespaces', 'hostPath', 'all'"],
     [['--set-json', 'extraVolumeMounts=[{"name":"ca"}]'], "at '/extraVolumeMounts/0': missing property 'mountPath'"],
   ])('rejects %j: %s', (args, message) => {
     const result = helm('template', 'x', CHART, ...args);

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       successfulPodsHistoryLimit: 1,
       failedPodsHistoryLimit: 3,
       podRetentionMs: 43_200_000,
+      podRestrictions: new Set(),
       backoffBaseMs: 5,
       backoffCapMs: 60_000,
       leaderElection: {
@@ -95,6 +96,11 @@ describe('loadConfig', () => {
     expect(config.logFormat).toBe('json');
   });
 
+  it('reads the pod restrictions: a list of them, or all', () => {
+    expect([...loadConfig({ OAAT_POD_RESTRICTIONS: 'hostPath, serviceAccount' }).podRestrictions].sort()).toEqual(['hostPath', 'serviceAccount']);
+    expect([...loadConfig({ OAAT_POD_RESTRICTIONS: 'all' }).podRestrictions].sort()).toEqual(['hostNamespaces', 'hostPath', 'serviceAccount']);
+  });
+
   it.each([
     [{ OAAT_WORKERS: '0' }, 'OAAT_WORKERS="0": expected an integer >= 1'],
     [{ OAAT_WORKERS: '2.5' }, 'OAAT_WORKERS="2.5": expected an integer >= 1'],
@@ -106,6 +112,8 @@ describe('loadConfig', () => {
     [{ OAAT_LOG_LEVEL: 'loud' }, 'OAAT_LOG_LEVEL="loud": expected one of error, warn, info, debug'],
     [{ OAAT_RENEW_DEADLINE: '20s' }, 'leader election needs OAAT_LEASE_DURATION > OAAT_RENEW_DEADLINE > OAAT_RETRY_PERIOD'],
     [{ OAAT_BACKOFF_BASE: '2m' }, 'OAAT_BACKOFF_BASE must not exceed OAAT_BACKOFF_CAP'],
+    [{ OAAT_POD_RESTRICTIONS: 'hostPath,privileged' }, 'OAAT_POD_RESTRICTIONS="hostPath,privileged": "privileged" not one of serviceAccount, hostNamespaces, hostPath (or all alone)'],
+    [{ OAAT_POD_RESTRICTIONS: 'all,hostPath' }, '"all" not one of'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

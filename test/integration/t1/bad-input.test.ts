@@ -39,6 +39,26 @@ it('records a pod the API server refuses as CreateFailed with its answer, and co
   await ns().runningPod('healthy');
 });
 
+it('refuses an OaatType using a feature the pod restrictions refuse: on the group, in an Event and in the log; other groups go on', async () => {
+  await ns().apply({
+    apiVersion: 'kawaja.net/v1',
+    kind: 'OaatType',
+    metadata: { name: 'on-the-host' },
+    spec: { type: 'pod', podspec: { nodeName: cluster().info.node, hostPID: true, volumes: [{ name: 'root', hostPath: { path: '/' } }], container: { name: 'main', image: 'oaat.invalid/item:never-pulled' } } },
+  });
+  await ns().group('host', ['a'], { oaatType: 'on-the-host' });
+  await ns().group('healthy', ['b']);
+  const operator = ns().startOperator({ OAAT_POD_RESTRICTIONS: 'hostNamespaces,hostPath' });
+  const group = await ns().waitForGroup('host', (g) => g.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'OaatTypeRefused', 'Ready=False OaatTypeRefused');
+  const expected = 'OaatType on-the-host: spec.podspec.hostPID: a host namespace: refused by this operator (pod restriction hostNamespaces); ' +
+    'OaatType on-the-host: spec.podspec.volumes[0].hostPath: a hostPath volume: refused by this operator (pod restriction hostPath)';
+  expect(group.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', message: expected });
+  expect(await warning('OaatTypeRefused')).toBe(expected);
+  expect((await operator.logged(/"reason":"OaatTypeRefused"/)).message).toBe(expected);
+  await ns().runningPod('healthy');
+  expect((await ns().pods()).filter((pod) => pod.metadata?.labels?.['parent-name'] === 'host')).toEqual([]);
+});
+
 it('runs items with any names, in a group whose name is longer than a label value', async () => {
   const name = `g${'-long'.repeat(14)}`;
   const items = ['Has Space/and Slash', 'UPPER_case.dots', 'x'.repeat(253)];

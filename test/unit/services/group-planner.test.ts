@@ -28,6 +28,7 @@ const settings: PlannerSettings = {
   stuckAfterMs: 300_000,
   staleItemRetentionMs: 12 * 3_600_000,
   statusItemsLimit: 2_000,
+  podRestrictions: new Set(),
 };
 const TYPE: OaatType = { metadata: { name: 't', namespace: 'ns' }, spec: { type: 'pod', podspec: { container: { name: 'c', image: 'busybox' } } } };
 const GROUP_UID = 'group-uid';
@@ -359,6 +360,24 @@ describe('planGroup: limits, validation, pruning', () => {
     const noType = plan({ group: group(), type: undefined });
     expect(noType.draft.condition('Ready')).toMatchObject({ reason: 'OaatTypeNotFound' });
     expect(noType.claim).toBeUndefined();
+  });
+
+  it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
+    const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
+    const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
+    expect(refused.claim).toBeUndefined();
+    expect(refused.draft.condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'OaatTypeRefused',
+      message: 'OaatType t: spec.podspec.hostNetwork: a host namespace: refused by this operator (pod restriction hostNamespaces)',
+    });
+    expect(refused.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'OaatTypeRefused' }));
+    // Another restriction leaves it alone.
+    expect(plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostPath', 'serviceAccount']) }).claim).toBeDefined();
+    // Claimed before the OaatType changed: the create is not sent, the run fails with the reason.
+    const pending = plan({ group: group({ currentRun: claim(), runSeq: 4 }), type: hostType, run: knows({ create: { state: 'pending' } }) }, { podRestrictions: new Set(['hostNamespaces']) });
+    expect(pending.actions.filter((action) => action.kind === 'create')).toEqual([]);
+    expect(pending.draft.closed).toEqual([expect.objectContaining({ lastRun: expect.objectContaining({ outcome: 'CreateFailed', reason: expect.stringContaining('pod restriction hostNamespaces') as unknown }) as unknown })]);
   });
 
   it('prunes history of unlisted items at once, oldest first, when the map would outgrow its bound, and never while the item list is invalid', () => {

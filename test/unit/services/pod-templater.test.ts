@@ -41,7 +41,7 @@ const template = oaatType({
 });
 
 function render(item: string, type: OaatType = template, owner: OaatGroup = group, runId = 'r1a2b3c4'): V1Pod {
-  const result = renderPod({ type, group: owner, item, runId });
+  const result = renderPod({ type, group: owner, item, runId, restrictions: new Set() });
   if (!result.ok) throw new Error(`expected a pod, got: ${result.error}`);
   return result.pod;
 }
@@ -247,11 +247,19 @@ describe('renderPod: arbitrary item names', () => {
   });
 });
 
+describe('renderPod: pod restrictions', () => {
+  it('refuses the pod of an OaatType using a refused feature, naming each, and renders it when nothing refuses it', () => {
+    const result = renderPod({ type: template, group, item: 'a', runId: 'abc', restrictions: new Set(['serviceAccount', 'hostPath']) });
+    expect(result).toEqual({ ok: false, error: 'spec.podspec.serviceAccountName: service account "runner", not the namespace\'s default: refused by this operator (pod restriction serviceAccount)' });
+    expect(renderPod({ type: template, group, item: 'a', runId: 'abc', restrictions: new Set(['hostNamespaces', 'hostPath']) }).ok).toBe(true);
+  });
+});
+
 describe('renderPod: invalid OaatTypes', () => {
   const withSpec = (spec: unknown): OaatType => ({ apiVersion: 'kawaja.net/v1', kind: 'OaatType', metadata: { name: 't' }, spec }) as OaatType;
   const container = { name: 'test', image: 'busybox' };
   const renderError = (type: OaatType): string => {
-    const result = renderPod({ type, group, item: 'item1', runId: 'abc' });
+    const result = renderPod({ type, group, item: 'item1', runId: 'abc', restrictions: new Set() });
     if (result.ok) throw new Error('expected an error');
     return result.error;
   };
