@@ -63,7 +63,7 @@ clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it
 	rm -rf dist coverage
 
 # --- Helm chart, plain manifests, image, end-to-end (charts/oaat-operator) ---
-.PHONY: gen-manifests test-chart e2e-local e2e docker-build crds-upgrade
+.PHONY: gen-manifests test-chart e2e-local e2e docker-build crds-upgrade release
 IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 gen-manifests: deps ## copy the CRDs into the chart and render config/rbac, config/manager from it (needs helm: built once)
@@ -85,3 +85,6 @@ docker-build: ## build the operator image IMG (needs a container engine)
 
 crds-upgrade: ## apply the chart's CRDs to the cluster in KUBECONFIG (helm upgrade never updates crds/)
 	kubectl apply --server-side --force-conflicts -f charts/oaat-operator/crds/
+
+release: deps ## image archive, chart and SHA256SUMS in release/<version>/; stops first if package.json, Chart.yaml, CHANGELOG.md, TAG=vX.Y.Z disagree
+	hack/release.sh $(if $(TAG),--tag $(TAG))
