@@ -18,6 +18,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { toolPath } from './tool-path.ts';
 
 /** One file this script writes: its path from the repository root and its content. */
 export interface GeneratedFile {
@@ -59,13 +60,7 @@ export function crdCopies(root: string = REPO_ROOT): GeneratedFile[] {
  * Throws with the reason when neither gives an executable.
  */
 export function helmBinary(root: string = REPO_ROOT): string {
-  const fromEnv = process.env.HELM;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  try {
-    return execFileSync(path.join(root, 'hack', 'tools.sh'), ['helm-path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  } catch (error) {
-    throw new Error(`no helm: set HELM or fix 'hack/tools.sh helm-path' (${(error as Error).message})`, { cause: error });
-  }
+  return toolPath('helm', root);
 }
 
 /** Runs `helm template` on the chart and returns its objects (empty documents dropped). Throws with helm's message on failure. */

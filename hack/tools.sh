@@ -2,7 +2,8 @@
 # Builds and caches the control-plane binaries the tests and `make run` use, from the Go module
 # proxy, outside the repository:
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (one Kubernetes
-#   release, with version ldflags so /version reports it), kwok, and helm (only on request).
+#   release, with version ldflags so /version reports it), kwok, and helm and actionlint
+#   (only on request).
 #
 # Usage: hack/tools.sh [TARGET]
 #   t0     etcd + kube-apiserver + kubectl         (tier T0)
@@ -10,6 +11,7 @@
 #   t2|all t1 + kube-scheduler + kube-controller-manager (tier T2; the default)
 #   helm   helm (built lazily: only chart tests need it)
 #   helm-path  build helm if needed, then print the path of its binary (and nothing else on stdout)
+#   actionlint-path  the same for actionlint (the GitHub Actions workflow linter)
 #   bindir [t0|t1|t2]  build that set (default t2), then print the directory holding
 #          unversioned links to every binary built so far
 #   check  only check that Go works and module checksums can be verified here
@@ -20,10 +22,10 @@
 # stdout carries only the bin directory (bindir); progress and errors go to stderr. A failure
 # prints one line with the reason and the log path, and exits non-zero.
 #
-# Settings (environment): K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION (defaults in
-# hack/versions.env), and
-# OAAT_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/oaat-test-tools), which also holds
-# the Go module and build caches used here, so deleting it removes everything this script made.
+# Settings (environment): K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION ACTIONLINT_VERSION
+# (defaults in hack/versions.env), and OAAT_TOOLS_CACHE (default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/oaat-test-tools), which also holds the Go module and build
+# caches used here, so deleting it removes everything this script made.
 set -Eeuo pipefail
 
 # shellcheck source=versions.env
@@ -172,6 +174,12 @@ build_helm() {
   go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" "$ld"
 }
 
+# actionlint reports its version from a link-time variable (else "unknown").
+build_actionlint() {
+  go_install actionlint "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" \
+    "-s -w -X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION"
+}
+
 # Every binary is built under its own lock, so racing callers wait for one build and reuse it.
 ensure() {
   local b
@@ -180,6 +188,7 @@ ensure() {
       etcd) locked "etcd-v$ETCD_VERSION" build_etcd ;;
       kwok) locked "kwok-v$KWOK_VERSION" build_kwok ;;
       helm) locked "helm-v$HELM_VERSION" build_helm ;;
+      actionlint) locked "actionlint-v$ACTIONLINT_VERSION" build_actionlint ;;
       *) locked "$b-v$K8S_VERSION" build_kube "$b" ;;
     esac
   done
@@ -192,7 +201,8 @@ T2=("${T1[@]}" kube-scheduler kube-controller-manager)
 versioned() {
   case $1 in
     etcd) echo "$BIN/etcd-v$ETCD_VERSION" ;; kwok) echo "$BIN/kwok-v$KWOK_VERSION" ;;
-    helm) echo "$BIN/helm-v$HELM_VERSION" ;; *) echo "$BIN/$1-v$K8S_VERSION" ;;
+    helm) echo "$BIN/helm-v$HELM_VERSION" ;; actionlint) echo "$BIN/actionlint-v$ACTIONLINT_VERSION" ;;
+    *) echo "$BIN/$1-v$K8S_VERSION" ;;
   esac
 }
 
@@ -222,6 +232,7 @@ case ${1:-all} in
   t2 | all) build "${T2[@]}" ;;
   helm) build helm ;;
   helm-path) build helm; versioned helm ;;
+  actionlint-path) build actionlint; versioned actionlint ;;
   bindir)
     case ${2:-t2} in
       t0) build "${T0[@]}" ;; t1) build "${T1[@]}" ;; t2) build "${T2[@]}" ;;
@@ -231,7 +242,7 @@ case ${1:-all} in
   check) check_sumdb; say "ok: $GOVERSION, GOPROXY=$(go env GOPROXY), GOSUMDB=$(go env GOSUMDB)" ;;
   info)
     echo "cache: $CACHE ($KEY)"
-    echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION"
+    echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION"
     du -sh "$BIN" "$GOMODCACHE" "$GOCACHE" 2>/dev/null || true ;;
-  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|bindir|check|info]" >&2; exit 2 ;;
+  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|actionlint-path|bindir|check|info]" >&2; exit 2 ;;
 esac

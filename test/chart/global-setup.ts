@@ -1,10 +1,12 @@
 /**
- * Jest global setup of the `chart` and `e2e` projects: resolves the helm binary once (building
- * it with `hack/tools.sh helm-path` when needed; a cold build takes minutes) and publishes it
- * as `HELM`. Fails the run, never skips, when helm cannot be had.
+ * Jest global setup of the `chart` project: resolves helm and actionlint once (building them
+ * with `hack/tools.sh helm-path` / `actionlint-path` when needed; a cold helm build takes
+ * minutes) and publishes them as `HELM` and `ACTIONLINT`. Fails the run, never skips, when one
+ * cannot be had.
  */
-import { helmBinary } from '../../hack/gen-manifests.ts';
+import { toolPath } from '../../hack/tool-path.ts';
 
 export default function globalSetup(): void {
-  process.env.HELM = helmBinary();
+  process.env.HELM = toolPath('helm');
+  process.env.ACTIONLINT = toolPath('actionlint');
 }
