@@ -69,8 +69,9 @@ IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/
 gen-manifests: deps ## copy the CRDs into the chart and render config/rbac, config/manager from it (needs helm: built once)
 	npm run gen:manifests
 
-test-chart: deps ## helm lint/template of the chart, its values schema, and up-to-date generated manifests
+test-chart: deps ## helm lint/template of the chart, its values schema, up-to-date generated manifests, make release's checks, actionlint of .github/workflows
 	hack/tools.sh helm
+	hack/tools.sh actionlint-path >/dev/null
 	npm run test:chart
 
 e2e-local: deps ## chart + operator end to end on a local T2 control plane, no container engine (see hack/e2e-local.sh)

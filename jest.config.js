@@ -39,8 +39,9 @@ export default {
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
       slowTestThreshold: 30,
     },
-    // `chart`: the Helm chart offline (helm lint/template, schema, generated manifests); the
-    // global setup builds or finds helm (hack/tools.sh helm-path).
+    // `chart`: the Helm chart offline (helm lint/template, schema, generated manifests), the
+    // checks of `make release` and actionlint of .github/workflows; the global setup builds or
+    // finds helm and actionlint (hack/tools.sh helm-path, actionlint-path).
     {
       ...common,
       displayName: 'chart',
