@@ -8,7 +8,8 @@
 # Usage: hack/release.sh [--tag vX.Y.Z]        everything, as above
 #        hack/release.sh assemble DIR FILE...  only the last step: package the chart into DIR
 #                                              (made empty first), copy the FILEs there and write
-#                                              DIR/SHA256SUMS
+#                                              DIR/SHA256SUMS (relative paths are from the
+#                                              repository root)
 #
 # Before building anything, hack/release-check.ts checks that Chart.yaml's version and
 # appVersion, CHANGELOG.md's newest released section and the tag (when given) all say
@@ -25,12 +26,13 @@ release_check() { node --experimental-transform-types --disable-warning=Experime
 assemble() {
   local dir=$1 helm; shift
   helm=${HELM:-$(hack/tools.sh helm-path)} || die "no helm: set HELM or fix 'hack/tools.sh helm-path'"
-  rm -rf "$dir" && mkdir -p "$dir" || die "cannot make an empty $dir"
+  { rm -rf "$dir" && mkdir -p "$dir"; } || die "cannot make an empty $dir"
   "$helm" package charts/oaat-operator --destination "$dir" >/dev/null || die "helm package of charts/oaat-operator failed"
   cp -- "$@" "$dir/" || die "copying $* into $dir failed"
   local sums
-  sums=$(cd "$dir" && find . -maxdepth 1 -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum --) &&
-    echo "$sums" >"$dir/SHA256SUMS" || die "writing $dir/SHA256SUMS failed"
+  sums=$(cd "$dir" && find . -maxdepth 1 -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum --) ||
+    die "computing the checksums in $dir failed"
+  echo "$sums" >"$dir/SHA256SUMS" || die "writing $dir/SHA256SUMS failed"
 }
 
 if [[ ${1:-} == assemble ]]; then

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { CHART_DIR, REPO_ROOT } from '../../hack/gen-manifests.ts';
 import { newestChangelogVersion, packageVersion, versionMismatches } from '../../hack/release-check.ts';
+import { toolPath } from '../../hack/tool-path.ts';
 
 const VERSION = packageVersion();
 const RELEASE_SH = path.join(REPO_ROOT, 'hack', 'release.sh');
@@ -114,7 +115,7 @@ describe('hack/release.sh', () => {
 
     const chart = `oaat-operator-${VERSION}.tgz`;
     expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', path.basename(image), chart].sort());
-    const shown = parse(execFileSync(process.env.HELM ?? 'helm', ['show', 'chart', path.join(out, chart)], { encoding: 'utf8' })) as { version: string; appVersion: string };
+    const shown = parse(execFileSync(toolPath('helm'), ['show', 'chart', path.join(out, chart)], { encoding: 'utf8' })) as { version: string; appVersion: string };
     expect({ version: shown.version, appVersion: shown.appVersion }).toEqual({ version: VERSION, appVersion: VERSION });
 
     const check = () => spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' });
