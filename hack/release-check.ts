@@ -42,7 +42,8 @@ export interface ReleaseInputs {
 /**
  * Every disagreement with package.json's version under `root` (and with the tag and image, when
  * given), one sentence each naming the file, tag or archive and both versions; empty when all
- * agree. Reads files only; throws when the image is not an OCI image-layout archive.
+ * agree. Reads files (the image through tar); throws when the image is not an OCI image-layout
+ * archive.
  */
 export function versionMismatches(root: string = REPO_ROOT, inputs: ReleaseInputs = {}): string[] {
   const version = packageVersion(root);
