@@ -14,7 +14,7 @@
  * selection and the claim, only while no other pod of the group is live (deleting included).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_PENDING_TIMEOUT, failureCoolOffMs, frequencyMs, pendingTimeoutMs, runTimeoutMs } from '../api/v1/defaults.ts';
+import { DEFAULT_PENDING_TIMEOUT, failureBackoff, failureCoolOffMs, frequencyMs, pendingTimeoutMs, runTimeoutMs } from '../api/v1/defaults.ts';
 import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
@@ -25,7 +25,7 @@ import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPo
 import { containerProblems, renderPod } from './pod-templater.ts';
 import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts';
 import { randomIndex, type Rng } from './rng.ts';
-import { selectItem } from './selection-policy.ts';
+import { failureWaitMs, type FailureRules, selectItem } from './selection-policy.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
@@ -236,6 +236,7 @@ class Planner {
     this.onePod(readSeq);
     const report = validateGroupSpec(this.group.spec);
     const ready = this.validate(report);
+    if (report.errors.length === 0) this.noteRetryTimes(report);
     const paused = this.pause();
     this.backoff();
     if (ready && !paused) this.claimNext(report);
@@ -544,6 +545,29 @@ class Planner {
     }
   }
 
+  /** What decides how long a failed item waits (a valid spec's). */
+  private failureRules(): FailureRules {
+    const spec = this.group.spec ?? {};
+    return { coolOffMs: failureCoolOffMs(spec), retryFloorMs: this.settings.retryFloorMs, backoff: failureBackoff(spec) };
+  }
+
+  /**
+   * (3b) `retry_at` of each failing item: its last failure plus its failure wait. It changes with
+   * the item's history or the spec only, never because time passed, so it costs no write of its own.
+   */
+  private noteRetryTimes(report: GroupSpecReport): void {
+    const rules = this.failureRules();
+    for (const name of report.items) {
+      const status = this.draft.status.items?.[name];
+      if (status === undefined || status === null) continue;
+      const count = failureCount(status);
+      const lastFailure = Date.parse(status.last_failure ?? '');
+      const wait = count > 0 && Number.isFinite(lastFailure) ? failureWaitMs(count, rules) : undefined;
+      if (wait !== undefined) status.retry_at = iso(lastFailure + wait);
+      else if (status.retry_at !== undefined) delete status.retry_at;
+    }
+  }
+
   /** (6) Select the next item and claim it, when nothing else of the group runs. */
   private claimNext(report: GroupSpecReport): void {
     const { draft, now, group } = this;
@@ -561,13 +585,11 @@ class Planner {
         return [item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(status) }];
       }),
     );
-    const coolOffMs = failureCoolOffMs(group.spec ?? {});
     const selection = selectItem({
       items: report.items,
       history,
       frequencyMs: frequencyMs(group.spec ?? {}),
-      ...(coolOffMs !== undefined && { coolOffMs }),
-      retryFloorMs: this.settings.retryFloorMs,
+      ...this.failureRules(),
       clock: { now: () => now },
       rng: this.rng,
     });

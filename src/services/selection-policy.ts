@@ -16,6 +16,9 @@
  * 3. retry floor, when the group sets no cool-off: an item with `failureCount > 0` is not
  *    eligible while `now < lastFailure + retryFloor`. A failing item is thus never retried in
  *    a hot loop (the original retried it at every 60 s poll; the default floor is 60 s).
+ * 4. backoff, when the group sets `failureBackoff`: the wait of rule 2 or 3 (its base: the
+ *    cool-off, else the retry floor) grows with the consecutive failures n, to
+ *    `min(max, base × multiplier^(n−1))`, never below the base. A success (n = 0) resets it.
  *
  * **Choice among the eligible items (the candidates).**
  * 1. No candidate: nothing runs.
@@ -62,12 +65,20 @@ export interface SelectionInput {
   readonly coolOffMs?: number | undefined;
   /** The minimum time between a failure and the retry when there is no cool-off, >= 0. */
   readonly retryFloorMs: number;
+  /** `spec.failureBackoff`: the failure wait grows with consecutive failures; absent: it does not. */
+  readonly backoff?: FailureBackoff | undefined;
   readonly clock: Clock;
   readonly rng: Rng;
 }
 
-/** The rule that keeps an item from being eligible. */
-export type Blocker = 'frequency' | 'coolOff' | 'retryFloor';
+/** How the wait after a failure grows: `multiplier` (an integer >= 2) per consecutive failure, up to `maxMs`. */
+export interface FailureBackoff {
+  readonly multiplier: number;
+  readonly maxMs: number;
+}
+
+/** The rule that keeps an item from being eligible; `backoff`: the cool-off or retry floor, grown by the backoff. */
+export type Blocker = 'frequency' | 'coolOff' | 'retryFloor' | 'backoff';
 
 interface VerdictFacts {
   readonly item: string;
@@ -117,11 +128,32 @@ export interface Selection {
   readonly nextEligibleAt?: number;
 }
 
-interface Rules {
-  readonly now: number;
-  readonly frequencyMs: number;
+/** What decides how long an item waits after a failure. */
+export interface FailureRules {
   readonly coolOffMs: number | undefined;
   readonly retryFloorMs: number;
+  readonly backoff?: FailureBackoff | undefined;
+}
+
+interface Rules extends FailureRules {
+  readonly now: number;
+  readonly frequencyMs: number;
+}
+
+/**
+ * How long after its last failure an item with `failureCount` consecutive failures waits
+ * (rules 2 to 4 of the file's doc comment): the base (the cool-off, else the retry floor), grown
+ * by the backoff from the second consecutive failure on; undefined when no rule holds it (no
+ * cool-off and no failure). Exact for any count: the growth stops at the maximum.
+ */
+export function failureWaitMs(failureCount: number, rules: FailureRules): number | undefined {
+  if (rules.coolOffMs === undefined && !(failureCount > 0)) return undefined;
+  const base = rules.coolOffMs ?? rules.retryFloorMs;
+  const { backoff } = rules;
+  if (backoff === undefined) return base;
+  let wait = base;
+  for (let n = 2; n <= failureCount && wait < backoff.maxMs; n++) wait *= backoff.multiplier;
+  return Math.max(base, Math.min(backoff.maxMs, wait));
 }
 
 /**
@@ -131,11 +163,14 @@ interface Rules {
  * absent.
  */
 export function selectItem(input: SelectionInput): Selection {
-  const { frequencyMs, coolOffMs, retryFloorMs } = input;
+  const { frequencyMs, coolOffMs, retryFloorMs, backoff } = input;
   if (!(Number.isFinite(frequencyMs) && frequencyMs > 0)) throw new RangeError(`frequency must be > 0 ms, got ${frequencyMs}`);
   if (coolOffMs !== undefined && !(Number.isFinite(coolOffMs) && coolOffMs > 0)) throw new RangeError(`cool-off must be > 0 ms, got ${coolOffMs}`);
   if (!(Number.isFinite(retryFloorMs) && retryFloorMs >= 0)) throw new RangeError(`retry floor must be >= 0 ms, got ${retryFloorMs}`);
-  const rules: Rules = { now: input.clock.now(), frequencyMs, coolOffMs, retryFloorMs };
+  if (backoff !== undefined && !(Number.isInteger(backoff.multiplier) && backoff.multiplier >= 2 && backoff.maxMs > 0)) {
+    throw new RangeError(`backoff needs an integer multiplier >= 2 and a maximum > 0 ms, got ${String(backoff.multiplier)} and ${String(backoff.maxMs)}`);
+  }
+  const rules: Rules = { now: input.clock.now(), frequencyMs, coolOffMs, retryFloorMs, backoff };
 
   const seen = new Set<string>();
   const duplicates = new Set<string>();
@@ -187,11 +222,11 @@ function judge(item: string, history: ItemHistory | undefined, rules: Rules): It
     blockedBy = 'frequency';
     eligibleAt = frequencyEnd;
   }
-  const failureRule: Blocker | undefined = coolOffMs !== undefined ? 'coolOff' : failureCount > 0 ? 'retryFloor' : undefined;
-  if (failureRule !== undefined) {
-    const failureEnd = (lastFailure ?? 0) + (coolOffMs ?? rules.retryFloorMs);
+  const wait = failureWaitMs(failureCount, rules);
+  if (wait !== undefined) {
+    const failureEnd = (lastFailure ?? 0) + wait;
     if (failureEnd > eligibleAt) {
-      blockedBy = failureRule;
+      blockedBy = wait > (coolOffMs ?? rules.retryFloorMs) ? 'backoff' : coolOffMs !== undefined ? 'coolOff' : 'retryFloor';
       eligibleAt = failureEnd;
     }
   }
@@ -245,6 +280,6 @@ export function describeVerdict(verdict: ItemVerdict): string {
     (verdict.failureCount > 0 ? `, ${verdict.failureCount} consecutive failure(s)` : '') +
     (verdict.clamped ? ' (a stored time was ahead of the operator clock and counts as now)' : '');
   if (verdict.eligible) return `eligible: ${history}`;
-  const rule = { frequency: 'frequency', coolOff: 'failure cool-off', retryFloor: 'retry floor after a failure' }[verdict.blockedBy];
+  const rule = { frequency: 'frequency', coolOff: 'failure cool-off', retryFloor: 'retry floor after a failure', backoff: 'failure backoff' }[verdict.blockedBy];
   return `not eligible before ${iso(verdict.eligibleAt)} (${rule}): ${history}`;
 }

@@ -38,6 +38,7 @@ export interface GroupStatusView {
     {
       last_success?: string;
       last_failure?: string;
+      retry_at?: string;
       failure_count?: number | string;
       podphase?: string;
       last_run?: { id: string; podUID?: string; outcome: string; exitCode?: number; reason?: string; finishedAt: string };

@@ -24,6 +24,17 @@ export function failureCoolOffMs(spec: OaatGroupSpec): number | undefined {
   return coolOff === 0 ? undefined : coolOff;
 }
 
+/** `spec.failureBackoff.multiplier` and `.max` when absent. */
+export const DEFAULT_BACKOFF_MULTIPLIER = 2;
+export const DEFAULT_BACKOFF_MAX = '24h';
+
+/** How the wait after a failure grows; undefined without `failureBackoff` (it does not grow). */
+export function failureBackoff(spec: OaatGroupSpec): { multiplier: number; maxMs: number } | undefined {
+  const backoff = spec.failureBackoff;
+  if (backoff === undefined) return undefined;
+  return { multiplier: backoff.multiplier ?? DEFAULT_BACKOFF_MULTIPLIER, maxMs: parseDuration(backoff.max ?? DEFAULT_BACKOFF_MAX) };
+}
+
 /** `spec.pendingTimeout` when absent: generous, but a pod that never starts cannot block a group forever. */
 export const DEFAULT_PENDING_TIMEOUT = '1h';
 

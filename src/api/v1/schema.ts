@@ -188,6 +188,20 @@ const oaatGroupSpec: SchemaNode = {
       maxLength: MAX_DURATION_LENGTH,
       'x-kubernetes-validations': [durationValidation({ allowZero: true })],
     },
+    failureBackoff: {
+      type: 'object',
+      description:
+        'Exponential backoff of a failing item: after n consecutive failures it waits min(max, base × multiplier^(n-1)), where base is failureCoolOff, else the operator\'s retry floor (1m). A success resets it.',
+      properties: {
+        multiplier: { type: 'integer', minimum: 2, maximum: 100, description: 'How much the wait grows with each further failure. Default 2.' },
+        max: {
+          type: 'string',
+          description: 'The longest wait, e.g. "6h". Default "24h". A maximum below the base means no growth.',
+          maxLength: MAX_DURATION_LENGTH,
+          'x-kubernetes-validations': [durationValidation()],
+        },
+      },
+    },
     oaatType: {
       type: 'string',
       description: 'Name of the OaatType, in the same namespace, that says how to run an item.',
@@ -271,6 +285,7 @@ const itemStatus: SchemaNode = {
   properties: {
     last_success: text('When the item last succeeded (RFC 3339).'),
     last_failure: text('When the item last failed (RFC 3339).'),
+    retry_at: text('When a failing item may run again at the earliest (RFC 3339): its last failure plus the cool-off, retry floor or backoff.'),
     failure_count: { 'x-kubernetes-int-or-string': true, description: 'Failures since the last success.' },
     last_started: text('When the item last started (RFC 3339).'),
     podphase: text('Phase of the item at its last claim or close.'),

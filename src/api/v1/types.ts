@@ -22,6 +22,8 @@ export interface OaatGroupSpec {
   frequency?: string;
   /** How long a failed item waits before it is tried again, as a duration (default: none). */
   failureCoolOff?: string;
+  /** The wait after a failure grows with consecutive failures (default: it does not). */
+  failureBackoff?: { multiplier?: number; max?: string };
   /** Name of the OaatType, in the group's namespace, that says how to run an item. */
   oaatType?: string;
   /** The items; duplicates are accepted and counted once. */
@@ -95,6 +97,8 @@ export interface ItemStatus {
   /** RFC 3339 (the original wrote Python isoformat, e.g. `2024-08-10T12:00:00+00:00`). */
   last_success?: string;
   last_failure?: string;
+  /** RFC 3339: a failing item is not tried before this (last failure + its failure wait); absent without failures. */
+  retry_at?: string;
   /** Consecutive failures since the last success; the original wrote strings (`'3'`). */
   failure_count?: number | string;
   last_started?: string;

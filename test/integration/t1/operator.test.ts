@@ -107,6 +107,26 @@ it('records a failure with its exit code and respects the cool-off', async () =>
   expect(Date.parse(idle.status?.nextEligibleAt ?? '')).toBeGreaterThanOrEqual(Date.parse(idle.status?.items?.[other]?.last_success ?? '') + 60_000);
 });
 
+it('backs a failing item off longer after each consecutive failure, says until when, and starts over after a success', async () => {
+  await ns().group('backoff', ['only'], { frequency: '1s', failureCoolOff: '2s', failureBackoff: { multiplier: 2, max: '6s' } });
+  ns().startOperator();
+  const outcomes = ['fail', 'fail', 'fail', 'fail', 'succeed', 'fail'] as const;
+  const waits: (number | undefined)[] = [];
+  let retryAt: number | undefined;
+  for (const outcome of outcomes) {
+    const pod = await ns().runningPod('backoff');
+    const run = (await ns().readGroup('backoff')).status?.currentRun;
+    // Never started before the time the status gave.
+    if (retryAt !== undefined) expect(Date.parse(run?.claimedAt ?? '')).toBeGreaterThanOrEqual(retryAt);
+    await ns().end(pod, outcome === 'fail' ? { outcome: 'fail', exitCode: 1 } : { outcome: 'succeed' });
+    const recorded = await ns().waitForGroup('backoff', (g) => g.status?.items?.only?.last_run?.id === run?.id, `run ${run?.id ?? ''} recorded`);
+    const item = recorded.status?.items?.only;
+    retryAt = item?.retry_at === undefined ? undefined : Date.parse(item.retry_at);
+    waits.push(retryAt === undefined ? undefined : retryAt - Date.parse(item?.last_failure ?? ''));
+  }
+  expect(waits).toEqual([2_000, 4_000, 6_000, 6_000, undefined, 2_000]);
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

@@ -1,4 +1,4 @@
-import { DEFAULT_FREQUENCY, failureCoolOffMs, frequencyMs } from '../../../src/api/v1/defaults.ts';
+import { DEFAULT_FREQUENCY, failureBackoff, failureCoolOffMs, frequencyMs } from '../../../src/api/v1/defaults.ts';
 
 describe('frequencyMs', () => {
   it('is one hour when spec.frequency is absent, as in the original', () => {
@@ -28,5 +28,13 @@ describe('failureCoolOffMs', () => {
 
   it('throws the duration message for a cool-off the validator rejects', () => {
     expect(() => failureCoolOffMs({ failureCoolOff: '-5m' })).toThrow('"-5m" is not a duration');
+  });
+});
+
+describe('failureBackoff', () => {
+  it('is undefined (no growth) without spec.failureBackoff, and fills in multiplier 2 and maximum 24h', () => {
+    expect(failureBackoff({})).toBeUndefined();
+    expect(failureBackoff({ failureBackoff: {} })).toEqual({ multiplier: 2, maxMs: 24 * 3_600_000 });
+    expect(failureBackoff({ failureBackoff: { multiplier: 3, max: '90m' } })).toEqual({ multiplier: 3, maxMs: 90 * 60_000 });
   });
 });

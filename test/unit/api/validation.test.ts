@@ -91,6 +91,23 @@ describe('validateGroupSpec', () => {
     });
   });
 
+  describe('spec.failureBackoff', () => {
+    it('may be empty (the defaults) or set both fields', () => {
+      expect(errorsOf(withSpec({ failureBackoff: {} }))).toEqual([]);
+      expect(errorsOf(withSpec({ failureBackoff: { multiplier: 3, max: '6h' } }))).toEqual([]);
+    });
+
+    it.each([
+      [{ multiplier: 1 }, 'spec.failureBackoff.multiplier', 'Invalid value: 1: must be greater than or equal to 2'],
+      [{ multiplier: 101 }, 'spec.failureBackoff.multiplier', 'Invalid value: 101: must be less than or equal to 100'],
+      [{ multiplier: 2.5 }, 'spec.failureBackoff.multiplier', 'Invalid value: must be of type integer'],
+      [{ max: '0s' }, 'spec.failureBackoff.max', `"0s" ${DURATION_IS_ZERO}`],
+      [{ max: '1.5h' }, 'spec.failureBackoff.max', `"1.5h" ${NOT_A_DURATION}`],
+    ])('rejects %j', (failureBackoff, path, message) => {
+      expect(errorsOf(withSpec({ failureBackoff }))).toEqual([{ path, message }]);
+    });
+  });
+
   describe('spec.oaatItems', () => {
     it('is optional: a group without items is valid and has none', () => {
       expect(validateGroupSpec({ oaatType: 't' })).toEqual({ errors: [], warnings: [], items: [], duplicates: [] });

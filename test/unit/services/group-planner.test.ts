@@ -362,6 +362,27 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(noType.claim).toBeUndefined();
   });
 
+  it('writes when each failing item may run again with its failure, grown by the backoff; a success or a spec change rewrites it', () => {
+    const failedAt = NOW - 5_000;
+    const spec = { oaatItems: ['a', 'b'], failureCoolOff: '5m', failureBackoff: {} };
+    const items = { a: { last_failure: iso(NOW - 60_000), failure_count: 2, last_success: iso(NOW - 7_200_000) } };
+    const closing = plan({ group: group({ currentRun: claim(), items, runSeq: 1 }, spec), pods: [pod({ phase: 'Failed', exitCode: 1, finishedAt: failedAt })], run: knows() });
+    expect(closing.draft.status.items?.a).toMatchObject({ failure_count: 3, retry_at: iso(failedAt + 20 * 60_000) });
+    expect(closing.draft.patch()).toMatchObject({ items: { a: { retry_at: iso(failedAt + 20 * 60_000) } } });
+    // The wait follows the spec: a multiplier of 3 after three failures is 45 minutes.
+    const failing = { a: closing.draft.status.items?.a ?? {} };
+    const respec = plan({ group: group({ items: failing, runSeq: 1 }, { ...spec, failureBackoff: { multiplier: 3 } }) });
+    expect(respec.draft.status.items?.a?.retry_at).toBe(iso(failedAt + 45 * 60_000));
+    // Unchanged history and spec: nothing to write, however much time passed (paused: no claim).
+    const later = planGroup({ pods: [], type: TYPE, now: NOW + 3_600_000, group: group({ items: failing, runSeq: 1 }, { ...spec, paused: true }) }, settings, seededRng(7));
+    expect(later.draft.patch()?.items).toBeUndefined();
+    // A success clears it.
+    const succeeding = plan({ group: group({ currentRun: claim(), items: failing, runSeq: 1 }, spec), pods: [pod({ phase: 'Succeeded' })], run: knows() });
+    expect(succeeding.draft.status.items?.a?.failure_count).toBe(0);
+    expect(succeeding.draft.status.items?.a).not.toHaveProperty('retry_at');
+    expect(succeeding.draft.patch()).toMatchObject({ items: { a: { retry_at: null } } });
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });

@@ -2,6 +2,8 @@ import { ManualClock } from '../../../src/services/clock.ts';
 import { type Rng, seededRng } from '../../../src/services/rng.ts';
 import {
   describeVerdict,
+  type FailureBackoff,
+  failureWaitMs,
   type ItemHistory,
   type ItemVerdict,
   type Selection,
@@ -36,6 +38,7 @@ interface Case {
   frequencyMs?: number;
   coolOffMs?: number;
   retryFloorMs?: number;
+  backoff?: FailureBackoff;
   rng?: Rng;
 }
 
@@ -46,6 +49,7 @@ function select(c: Case): Selection {
     frequencyMs: c.frequencyMs ?? MINUTE,
     ...(c.coolOffMs !== undefined && { coolOffMs: c.coolOffMs }),
     retryFloorMs: c.retryFloorMs ?? MINUTE,
+    ...(c.backoff !== undefined && { backoff: c.backoff }),
     clock: new ManualClock(c.now ?? NOW),
     rng: c.rng ?? scripted(),
   };
@@ -305,6 +309,53 @@ describe('selectItem: cool-off and retry floor', () => {
     const history = { a: failed(ago(10 * SECOND), 1, ago(30 * SECOND)) };
     expect(verdictOf(select({ items: ['a'], history, frequencyMs: 10 * MINUTE, retryFloorMs: MINUTE }), 'a')).toMatchObject({ blockedBy: 'frequency' });
     expect(verdictOf(select({ items: ['a'], history, frequencyMs: 20 * SECOND, retryFloorMs: MINUTE }), 'a')).toMatchObject({ blockedBy: 'retryFloor' });
+  });
+});
+
+describe('failure backoff', () => {
+  const HOUR = 60 * MINUTE;
+  const backoff: FailureBackoff = { multiplier: 2, maxMs: HOUR };
+
+  it('grows the cool-off by the multiplier from the second consecutive failure on, up to the maximum', () => {
+    const waits = [0, 1, 2, 3, 4, 5, 6, 7, 40, 10_000].map((n) => failureWaitMs(n, { coolOffMs: 5 * MINUTE, retryFloorMs: MINUTE, backoff }));
+    expect(waits).toEqual([5, 5, 10, 20, 40, 60, 60, 60, 60, 60].map((m) => m * MINUTE));
+    expect([1, 2, 3, 4].map((n) => failureWaitMs(n, { coolOffMs: MINUTE, retryFloorMs: MINUTE, backoff: { multiplier: 3, maxMs: HOUR } }))).toEqual([1, 3, 9, 27].map((m) => m * MINUTE));
+  });
+
+  it('grows the retry floor when the group sets no cool-off, and holds nothing back without a failure', () => {
+    expect([0, 1, 2, 3].map((n) => failureWaitMs(n, { coolOffMs: undefined, retryFloorMs: MINUTE, backoff }))).toEqual([undefined, MINUTE, 2 * MINUTE, 4 * MINUTE]);
+  });
+
+  it('never waits less than the base: a maximum below it means no growth', () => {
+    expect([1, 2, 5].map((n) => failureWaitMs(n, { coolOffMs: 2 * HOUR, retryFloorMs: MINUTE, backoff }))).toEqual([2 * HOUR, 2 * HOUR, 2 * HOUR]);
+  });
+
+  it('is the plain cool-off or retry floor without a backoff, whatever the count', () => {
+    expect(failureWaitMs(9, { coolOffMs: 5 * MINUTE, retryFloorMs: MINUTE })).toBe(5 * MINUTE);
+    expect(failureWaitMs(9, { coolOffMs: undefined, retryFloorMs: MINUTE })).toBe(MINUTE);
+  });
+
+  it('holds the third consecutive failure back four times the cool-off, names the backoff, and frees the item then', () => {
+    const history = { a: failed(ago(10 * MINUTE), 3) };
+    const held = select({ items: ['a'], history, coolOffMs: 5 * MINUTE, backoff });
+    expect(verdictOf(held, 'a')).toMatchObject({ eligible: false, blockedBy: 'backoff', eligibleAt: ago(10 * MINUTE) + 20 * MINUTE });
+    expect(describeVerdict(verdictOf(held, 'a'))).toContain('(failure backoff)');
+    expect(select({ items: ['a'], history, coolOffMs: 5 * MINUTE, backoff, now: ago(10 * MINUTE) + 20 * MINUTE }).item).toBe('a');
+    // The first failure waits the cool-off only, and is named so.
+    expect(verdictOf(select({ items: ['a'], history: { a: failed(ago(MINUTE), 1) }, coolOffMs: 5 * MINUTE, backoff }), 'a')).toMatchObject({ blockedBy: 'coolOff' });
+  });
+
+  it('starts again from the base after a success (the count is reset)', () => {
+    const after = (failureCount: number): ItemVerdict =>
+      verdictOf(select({ items: ['a'], history: { a: { lastSuccess: ago(20 * MINUTE), lastFailure: ago(30 * SECOND), failureCount } }, coolOffMs: MINUTE, backoff }), 'a');
+    expect(after(5)).toMatchObject({ blockedBy: 'backoff', eligibleAt: ago(30 * SECOND) + 16 * MINUTE });
+    expect(after(1)).toMatchObject({ blockedBy: 'coolOff', eligibleAt: ago(30 * SECOND) + MINUTE });
+  });
+
+  it('refuses a multiplier below 2 or not an integer, and a maximum of zero', () => {
+    for (const bad of [{ multiplier: 1, maxMs: HOUR }, { multiplier: 2.5, maxMs: HOUR }, { multiplier: 2, maxMs: 0 }]) {
+      expect(() => select({ items: ['a'], backoff: bad })).toThrow(RangeError);
+    }
   });
 });
 
