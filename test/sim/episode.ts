@@ -167,6 +167,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
       spec: {
         frequency: loop.pick(['1m', '2m', '3m']),
         ...(loop.chance(0.3) && { failureCoolOff: '1m' }),
+        ...(loop.chance(0.3) && { failureBackoff: { multiplier: loop.pick([2, 3]), max: '4m' } }),
         ...(loop.chance(0.2) && { runTimeout: '1m' }),
       },
     }));
