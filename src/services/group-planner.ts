@@ -19,7 +19,7 @@ import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
 import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
 import { validateGroupSpec, validateOaatType, type GroupSpecReport } from '../api/v1/validation.ts';
-import { failureCount, iso, lastResultAt, StatusDraft, type RunRecord } from './group-status.ts';
+import { failureCount, iso, lastResultAt, StatusDraft, succeededOnce, type RunRecord } from './group-status.ts';
 import { isOurs, itemOfPod, runIdOf, runSeqOf } from './ownership.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from './pod-outcome.ts';
 import { containerProblems, renderPod } from './pod-templater.ts';
@@ -236,7 +236,10 @@ class Planner {
     this.onePod(readSeq);
     const report = validateGroupSpec(this.group.spec);
     const ready = this.validate(report);
-    if (report.errors.length === 0) this.noteRetryTimes(report);
+    if (report.errors.length === 0) {
+      this.noteRetryTimes(report);
+      this.reportCompletion(report);
+    }
     const paused = this.pause();
     this.backoff();
     if (ready && !paused) this.claimNext(report);
@@ -568,6 +571,37 @@ class Planner {
     }
   }
 
+  /**
+   * (3c) Condition Complete of an `EachOnce` group: True once every item has succeeded (with an
+   * Event), else False with the counts: reason ItemsFailing while an item that never succeeded
+   * has failed, ItemsPending otherwise. A `Continuous` group has no such condition.
+   */
+  private reportCompletion(report: GroupSpecReport): void {
+    const { draft, now } = this;
+    if (this.group.spec?.mode !== 'EachOnce') {
+      draft.removeCondition('Complete');
+      return;
+    }
+    const total = report.items.length;
+    let succeeded = 0;
+    let failing = 0;
+    for (const name of report.items) {
+      const status = draft.status.items?.[name];
+      if (succeededOnce(status)) succeeded++;
+      else if (failureCount(status) > 0) failing++;
+    }
+    const pending = total - succeeded - failing;
+    if (succeeded === total) {
+      const message = `all ${String(total)} items succeeded`;
+      if (draft.setCondition({ type: 'Complete', status: 'True', reason: 'AllItemsSucceeded', message }, now)) {
+        this.events.push({ type: 'Normal', reason: 'AllItemsSucceeded', message });
+      }
+      return;
+    }
+    const message = `${String(succeeded)} of ${String(total)} items succeeded, ${String(failing)} failing, ${String(pending)} not run yet`;
+    draft.setCondition({ type: 'Complete', status: 'False', reason: failing > 0 ? 'ItemsFailing' : 'ItemsPending', message }, now);
+  }
+
   /** (6) Select the next item and claim it, when nothing else of the group runs. */
   private claimNext(report: GroupSpecReport): void {
     const { draft, now, group } = this;
@@ -585,8 +619,10 @@ class Planner {
         return [item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(status) }];
       }),
     );
+    // EachOnce: an item that has succeeded is done for good.
+    const items = group.spec?.mode === 'EachOnce' ? report.items.filter((item) => !succeededOnce(draft.status.items?.[item])) : report.items;
     const selection = selectItem({
-      items: report.items,
+      items,
       history,
       frequencyMs: frequencyMs(group.spec ?? {}),
       ...this.failureRules(),

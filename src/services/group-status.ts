@@ -100,6 +100,11 @@ export function failureCount(item: ItemStatus | null | undefined): number {
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
+/** Whether the item has a recorded success (what `EachOnce` waits for). */
+export function succeededOnce(item: ItemStatus | null | undefined): boolean {
+  return Number.isFinite(Date.parse(item?.last_success ?? ''));
+}
+
 /** When the item's latest recorded result happened (epoch ms; 0 when it has none). */
 export function lastResultAt(item: ItemStatus | null | undefined): number {
   return Math.max(...[item?.last_success, item?.last_failure, item?.last_run?.finishedAt].map((t) => Date.parse(t ?? '') || 0));
@@ -228,6 +233,13 @@ export class StatusDraft {
     if (index < 0) conditions.push(next);
     else conditions[index] = next;
     return previous?.status !== condition.status;
+  }
+
+  /** Removes a condition (one that no longer applies); nothing when it is absent. */
+  removeCondition(type: string): void {
+    const conditions = this.status.conditions;
+    const index = conditions?.findIndex((c) => c.type === type) ?? -1;
+    if (index >= 0) conditions?.splice(index, 1);
   }
 
   condition(type: string): Condition | undefined {

@@ -188,6 +188,12 @@ const oaatGroupSpec: SchemaNode = {
       maxLength: MAX_DURATION_LENGTH,
       'x-kubernetes-validations': [durationValidation({ allowZero: true })],
     },
+    mode: {
+      type: 'string',
+      enum: ['Continuous', 'EachOnce'],
+      description:
+        'Continuous (the default): every item runs again when its frequency has passed. EachOnce: each item runs until it has succeeded once, then never again; condition Complete says when all have. Adding an item reopens the group.',
+    },
     failureBackoff: {
       type: 'object',
       description:

@@ -22,6 +22,8 @@ export interface OaatGroupSpec {
   frequency?: string;
   /** How long a failed item waits before it is tried again, as a duration (default: none). */
   failureCoolOff?: string;
+  /** `Continuous` (default): items run again at their frequency; `EachOnce`: each item runs until it succeeds once. */
+  mode?: 'Continuous' | 'EachOnce';
   /** The wait after a failure grows with consecutive failures (default: it does not). */
   failureBackoff?: { multiplier?: number; max?: string };
   /** Name of the OaatType, in the group's namespace, that says how to run an item. */

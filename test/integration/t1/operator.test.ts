@@ -127,6 +127,43 @@ it('backs a failing item off longer after each consecutive failure, says until w
   expect(waits).toEqual([2_000, 4_000, 6_000, 6_000, undefined, 2_000]);
 });
 
+it('EachOnce: runs each item until it has succeeded once, then reports Complete and runs nothing; a new item reopens it', async () => {
+  await ns().group('once', ['a', 'b'], { mode: 'EachOnce', frequency: '1s', failureCoolOff: '1s' });
+  ns().startOperator();
+  const complete = (g: Awaited<ReturnType<OaatNamespace['readGroup']>>): boolean => g.status?.conditions?.find((c) => c.type === 'Complete')?.status === 'True';
+  const runs: string[] = [];
+  let failedOnce = false;
+  while (!complete(await ns().readGroup('once'))) {
+    // The close of the last success writes Complete too, so the loop ends right after it.
+    const pod = await ns().runningPod('once');
+    const run = (await ns().readGroup('once')).status?.currentRun;
+    runs.push(run?.item ?? '');
+    await ns().end(pod, failedOnce ? { outcome: 'succeed' } : { outcome: 'fail', exitCode: 1 });
+    failedOnce = true;
+    await ns().waitForGroup('once', (g) => g.status?.items?.[run?.item ?? '']?.last_run?.id === run?.id, 'the run recorded');
+  }
+  // The first item failed and ran again; each ran until its one success, no more.
+  expect(runs).toHaveLength(3);
+  expect(runs.filter((item) => item === runs[0])).toHaveLength(2);
+  expect(new Set(runs)).toEqual(new Set(['a', 'b']));
+  const done = await ns().waitForGroup('once', complete, 'Complete=True');
+  expect(done.status?.conditions?.find((c) => c.type === 'Complete')).toMatchObject({ reason: 'AllItemsSucceeded', message: 'all 2 items succeeded' });
+  const events = await waitUntil(() => cluster().core.listNamespacedEvent({ namespace: ns().name }), (list) => list.items.some((e) => e.reason === 'AllItemsSucceeded'), {
+    what: 'an AllItemsSucceeded Event',
+  });
+  expect(events.items.find((e) => e.reason === 'AllItemsSucceeded')?.message).toBe('all 2 items succeeded');
+  // Three times the frequency later, nothing was claimed again.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect((await ns().readGroup('once')).status?.runSeq).toBe(done.status?.runSeq);
+
+  await ns().group('once', ['a', 'b', 'c'], { mode: 'EachOnce', frequency: '1s', failureCoolOff: '1s' });
+  const reopened = await ns().runningPod('once');
+  expect(reopened.metadata?.annotations?.['oaat.kawaja.net/item']).toBe('c');
+  expect((await ns().readGroup('once')).status?.conditions?.find((c) => c.type === 'Complete')).toMatchObject({ status: 'False', reason: 'ItemsPending' });
+  await ns().end(reopened, { outcome: 'succeed' });
+  expect((await ns().waitForGroup('once', complete, 'Complete=True again')).status?.conditions?.find((c) => c.type === 'Complete')?.message).toBe('all 3 items succeeded');
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

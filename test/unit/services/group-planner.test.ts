@@ -383,6 +383,38 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(succeeding.draft.patch()).toMatchObject({ items: { a: { retry_at: null } } });
   });
 
+  it('EachOnce: runs only items that never succeeded, says how far it is, completes with an Event, and reopens for a new item', () => {
+    const spec = { oaatItems: ['a', 'b', 'c'], mode: 'EachOnce' as const };
+    const items = { a: { last_success: iso(NOW - 7_200_000) }, b: { last_failure: iso(NOW - 7_200_000), failure_count: 1 } };
+    const working = plan({ group: group({ items }, spec) }, { retryFloorMs: 1 });
+    expect(working.claim?.item).not.toBe('a');
+    expect(working.draft.condition('Complete')).toMatchObject({ status: 'False', reason: 'ItemsFailing', message: '1 of 3 items succeeded, 1 failing, 1 not run yet' });
+
+    const pending = plan({ group: group({ items: { a: items.a } }, spec) });
+    expect(pending.draft.condition('Complete')).toMatchObject({ status: 'False', reason: 'ItemsPending', message: '1 of 3 items succeeded, 0 failing, 2 not run yet' });
+
+    // The last item's success closes the group's work: no claim, no eligibility, an Event once.
+    const done = { a: items.a, b: { last_success: iso(NOW - 60_000) } };
+    const closing = plan({ group: group({ currentRun: claim({ item: 'c' }), items: done, runSeq: 4 }, spec), pods: [pod({ phase: 'Succeeded', item: 'c' })], run: knows() });
+    expect(closing.claim).toBeUndefined();
+    expect(closing.draft.status.nextEligibleAt).toBeNull();
+    expect(closing.draft.condition('Complete')).toMatchObject({ status: 'True', reason: 'AllItemsSucceeded', message: 'all 3 items succeeded' });
+    expect(closing.events).toContainEqual({ type: 'Normal', reason: 'AllItemsSucceeded', message: 'all 3 items succeeded' });
+    const complete = closing.draft.status;
+    const idle = plan({ group: group(complete, spec) });
+    expect(idle.claim).toBeUndefined();
+    expect(idle.draft.patch()).toBeUndefined();
+    expect(idle.events).toEqual([]);
+
+    // A new item reopens it; Continuous drops the condition and runs the others again.
+    const reopened = plan({ group: group(complete, { ...spec, oaatItems: ['a', 'b', 'c', 'd'] }) });
+    expect(reopened.claim?.item).toBe('d');
+    expect(reopened.draft.condition('Complete')).toMatchObject({ status: 'False', reason: 'ItemsPending' });
+    const continuous = plan({ group: group(complete, { oaatItems: ['a', 'b', 'c'] }) });
+    expect(continuous.draft.condition('Complete')).toBeUndefined();
+    expect(continuous.claim).toBeDefined();
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
