@@ -23,9 +23,11 @@ export type CrdCheck = { ok: true } | { ok: false; problem: string } | { ok: 'un
 
 export async function checkInstalledCrds(client: KubeClient): Promise<CrdCheck> {
   // status.runSeq came with the run protocol v2 (claim numbers): on an older schema the API
-  // server would prune it, and with it every claim's number and owner.
+  // server would prune it, and with it every claim's number and owner. status.runNow and reset
+  // (0.2.0) record handled requests: pruned, one run-now annotation would start its item again
+  // after every run.
   const expectations: [string, string[]][] = [
-    [`oaatgroups.${GROUP}`, ['currentRun', 'runSeq', 'createBackoff']],
+    [`oaatgroups.${GROUP}`, ['currentRun', 'runSeq', 'createBackoff', 'runNow', 'reset']],
     [`oaattypes.${GROUP}`, []],
   ];
   for (const [name, statusFields] of expectations) {

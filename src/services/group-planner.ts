@@ -26,6 +26,7 @@ import { containerProblems, renderPod } from './pod-templater.ts';
 import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts';
 import { randomIndex, type Rng } from './rng.ts';
 import { failureWaitMs, type FailureRules, selectItem } from './selection-policy.ts';
+import { type ItemRequest, pendingRequest } from './item-requests.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
@@ -237,6 +238,7 @@ class Planner {
     const report = validateGroupSpec(this.group.spec);
     const ready = this.validate(report);
     if (report.errors.length === 0) {
+      this.handleReset(report);
       this.noteRetryTimes(report);
       this.reportCompletion(report);
     }
@@ -555,6 +557,27 @@ class Planner {
   }
 
   /**
+   * (3a) A pending reset request: clears the failures (count, last failure, so cool-off and
+   * backoff) of the item it names, or of every item for `*`; a name that is not listed gets a
+   * Warning. Handled either way, in this write.
+   */
+  private handleReset(report: GroupSpecReport): void {
+    const { draft } = this;
+    const request = pendingRequest(this.group.metadata?.annotations?.[ANNOTATIONS.reset], draft.status.reset?.handled);
+    if (request === undefined) return;
+    if (request.item === '*') {
+      for (const item of report.items) draft.clearFailures(item);
+      this.events.push({ type: 'Normal', reason: 'ItemReset', message: 'cleared the failures of every item' });
+    } else if (report.items.includes(request.item)) {
+      draft.clearFailures(request.item);
+      this.events.push({ type: 'Normal', reason: 'ItemReset', message: `cleared the failures of item ${request.item}` });
+    } else {
+      this.events.push({ type: 'Warning', reason: 'UnknownItem', message: `reset ${JSON.stringify(request.item)}: no such item in spec.oaatItems` });
+    }
+    draft.status.reset = { handled: request.value };
+  }
+
+  /**
    * (3b) `retry_at` of each failing item: its last failure plus its failure wait. It changes with
    * the item's history or the spec only, never because time passed, so it costs no write of its own.
    */
@@ -611,6 +634,50 @@ class Planner {
       this.wake(retryAt);
       return;
     }
+    const next = this.requestedItem(report) ?? this.selectedItem(report);
+    if (next === undefined) return;
+    const id = this.newRunId();
+    const name = podName(group.metadata?.name ?? '', next.item, id);
+    if (draft.status.createBackoff?.retryAt !== undefined && this.snapshot.type !== undefined) {
+      // Backing off: a dry run first, so a refusal burns no item (nor the request).
+      const rendered = renderPod({ type: this.snapshot.type, group, item: next.item, runId: id, restrictions: this.settings.podRestrictions });
+      if (rendered.ok) this.checks.push({ kind: 'create-admitted', pod: rendered.pod });
+    }
+    this.claimed = draft.claim({
+      id,
+      item: next.item,
+      podName: name,
+      claimedAt: iso(now),
+      claimedBy: this.settings.incarnation,
+      ...(next.request !== undefined && { trigger: 'RunNow' as const }),
+    });
+    // The request is handled in the claim's own write: it cannot start a second run, nor be lost.
+    if (next.request !== undefined) draft.status.runNow = { handled: next.request.value };
+    draft.status.nextEligibleAt = null;
+    // The claimer creates the pod as soon as the claim is written (actions follow a successful
+    // write only), rather than after reading its claim back: no watch round trip and work-queue
+    // wait eat into the create's window.
+    this.createPod(this.claimed, now + this.settings.createGraceMs - this.settings.requestTimeoutMs);
+  }
+
+  /**
+   * The item of a pending run-now request, whatever its eligibility (explicit intent wins over
+   * frequency, cool-off, backoff and EachOnce). A request naming no listed item is handled with
+   * a Warning and runs nothing.
+   */
+  private requestedItem(report: GroupSpecReport): { item: string; request: ItemRequest } | undefined {
+    const { draft } = this;
+    const request = pendingRequest(this.group.metadata?.annotations?.[ANNOTATIONS.runNow], draft.status.runNow?.handled);
+    if (request === undefined) return undefined;
+    if (report.items.includes(request.item)) return { item: request.item, request };
+    this.events.push({ type: 'Warning', reason: 'UnknownItem', message: `run-now ${JSON.stringify(request.item)}: no such item in spec.oaatItems` });
+    draft.status.runNow = { handled: request.value };
+    return undefined;
+  }
+
+  /** The item the selection policy chooses; when none is eligible, notes when one will be and wakes then. */
+  private selectedItem(report: GroupSpecReport): { item: string; request?: undefined } | undefined {
+    const { draft, now, group } = this;
     const history = new Map(
       report.items.map((item) => {
         const status = draft.status.items?.[item];
@@ -632,21 +699,9 @@ class Planner {
     if (selection.item === undefined) {
       draft.status.nextEligibleAt = selection.nextEligibleAt === undefined ? null : iso(selection.nextEligibleAt);
       if (selection.nextEligibleAt !== undefined) this.wake(Math.max(now, selection.nextEligibleAt) + ELIGIBILITY_WAKE_MARGIN_MS);
-      return;
+      return undefined;
     }
-    const id = this.newRunId();
-    const name = podName(group.metadata?.name ?? '', selection.item, id);
-    if (draft.status.createBackoff?.retryAt !== undefined && this.snapshot.type !== undefined) {
-      // Backing off: a dry run first, so a refusal burns no item.
-      const rendered = renderPod({ type: this.snapshot.type, group, item: selection.item, runId: id, restrictions: this.settings.podRestrictions });
-      if (rendered.ok) this.checks.push({ kind: 'create-admitted', pod: rendered.pod });
-    }
-    this.claimed = draft.claim({ id, item: selection.item, podName: name, claimedAt: iso(now), claimedBy: this.settings.incarnation });
-    draft.status.nextEligibleAt = null;
-    // The claimer creates the pod as soon as the claim is written (actions follow a successful
-    // write only), rather than after reading its claim back: no watch round trip and work-queue
-    // wait eat into the create's window.
-    this.createPod(this.claimed, now + this.settings.createGraceMs - this.settings.requestTimeoutMs);
+    return { item: selection.item };
   }
 
   /**

@@ -172,7 +172,9 @@ export class StatusDraft {
   close(record: RunRecord, rng: Rng, now: number): ClosedRun {
     const run = this.currentRun;
     if (run === undefined) throw new Error('no open run to close');
-    const closed: ClosedRun = { run, record, lastRun: this.record(run.item, run.id, record, rng, now) };
+    const lastRun = this.record(run.item, run.id, record, rng, now);
+    if (run.trigger !== undefined) lastRun.trigger = run.trigger;
+    const closed: ClosedRun = { run, record, lastRun };
     this.closed.push(closed);
     this.status.currentRun = null;
     this.status.handler_status = { ...this.status.handler_status, state: 'idle', currently_running: null, pod: null, children: null };
@@ -213,6 +215,15 @@ export class StatusDraft {
     if (stats.count > 0) item.runtime = stats.toStatus();
     this.rewriteLegacy(item);
     return lastRun;
+  }
+
+  /** Clears an item's failures: its count, its last failure and so its cool-off and backoff (a reset request). */
+  clearFailures(name: string): void {
+    const item = this.status.items?.[name];
+    if (item === undefined || item === null) return;
+    item.failure_count = 0;
+    delete item.last_failure;
+    delete item.retry_at;
   }
 
   /** Removes an item's history (an item no longer listed). */

@@ -6,7 +6,7 @@
  * The oracle checks after every step and at the end.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
+import { ANNOTATIONS, APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
 import { API_VERSION, type OaatGroup, type OaatGroupSpec, type OaatType } from '../../src/api/v1/types.ts';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
 import { REFUSAL_BACKOFF_CAP_MS } from '../../src/services/group-planner.ts';
@@ -30,6 +30,7 @@ export const FAULT_KINDS = [
   'edit-items',
   'rename-items',
   'pause',
+  'run-now',
   'type-change',
   'foreign-pod',
   'hide-pod',
@@ -374,6 +375,16 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
     loop.schedule(loop.uniform(5_000, 120_000), `user: unpause ${name}`, () => {
       if (server.peek('OaatGroup', NAMESPACE, name) !== undefined) server.patch('OaatGroup', NAMESPACE, name, { spec: { paused: false } });
     });
+  });
+  times(3, 'run-now', () => {
+    const name = loop.pick([...manifests.keys()]);
+    const group = server.peek('OaatGroup', NAMESPACE, name) as OaatGroup | undefined;
+    if (group === undefined) return;
+    // Mostly a listed item, sometimes a name that is not (a typo), sometimes a reset of all.
+    const item = loop.chance(0.1) ? 'no-such-item' : loop.pick(group.spec?.oaatItems ?? ['no-such-item']);
+    const [annotation, value] = loop.chance(0.3) ? [ANNOTATIONS.reset, '*'] : [ANNOTATIONS.runNow, item];
+    inject('run-now', `${annotation}=${value} on ${name}`);
+    server.patch('OaatGroup', NAMESPACE, name, { metadata: { annotations: { [annotation]: `${value}@${new Date(loop.now()).toISOString()}` } } });
   });
   times(2, 'type-change', () => {
     if (server.peek('OaatType', NAMESPACE, 'job') === undefined) return;

@@ -28,7 +28,9 @@ export const FAST_SETTINGS: Record<string, string> = {
 };
 
 export interface GroupStatusView {
-  currentRun?: { id: string; item: string; podName: string; claimedAt: string } | null;
+  currentRun?: { id: string; item: string; podName: string; claimedAt: string; trigger?: string } | null;
+  runNow?: { handled: string };
+  reset?: { handled: string };
   /** Claims made so far (each claim adds one). */
   runSeq?: number;
   conditions?: { type: string; status: string; reason: string; message: string }[];
@@ -41,7 +43,7 @@ export interface GroupStatusView {
       retry_at?: string;
       failure_count?: number | string;
       podphase?: string;
-      last_run?: { id: string; podUID?: string; outcome: string; exitCode?: number; reason?: string; finishedAt: string };
+      last_run?: { id: string; podUID?: string; outcome: string; exitCode?: number; reason?: string; finishedAt: string; trigger?: string };
       runtime?: { count: number; sample: number[] };
     }
   >;

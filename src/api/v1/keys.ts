@@ -27,6 +27,10 @@ export const ANNOTATIONS = {
    * group are sequential, so a pod whose number is at most the group's last is of a closed run.
    */
   runSeq: 'oaat.kawaja.net/run-seq',
+  /** On a group: run this item next (`<item>` or `<item>@<time>`; services/item-requests.ts). */
+  runNow: 'oaat.kawaja.net/run-now',
+  /** On a group: clear the failures of this item, or of every item (`*`). */
+  reset: 'oaat.kawaja.net/reset',
   /** The original's pause switch on a group: any non-empty value pauses new runs. */
   pauseNewJobs: 'pause_new_jobs',
 } as const;

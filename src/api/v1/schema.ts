@@ -13,7 +13,7 @@
  * Nothing here needs a Kubernetes newer than 1.30.
  */
 import { durationValidation, MAX_DURATION_LENGTH } from './duration.ts';
-import { GROUP, VERSION, type RunOutcome } from './types.ts';
+import { GROUP, VERSION, type RunOutcome, type RunTrigger } from './types.ts';
 
 /** How the API server reports a failed rule (apiextensions.k8s.io/v1 FieldValueErrorReason). */
 export type RuleReason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
@@ -166,6 +166,13 @@ const openObject = (description: string, extra: Partial<SchemaNode> = {}): Schem
   'x-kubernetes-preserve-unknown-fields': true,
 });
 
+const RUN_TRIGGERS = ['RunNow'] as const satisfies readonly RunTrigger[];
+
+/** A request annotation's handled value (services/item-requests.ts). */
+function handledRequest(description: string): SchemaNode {
+  return { type: 'object', description, required: ['handled'], properties: { handled: text('The annotation\'s value.') } };
+}
+
 const timeOfDay: SchemaNode = {
   type: 'object',
   properties: { time: text('Time of day, e.g. "02:00" or "02:00 +10:00".') },
@@ -306,6 +313,7 @@ const itemStatus: SchemaNode = {
         reason: text('Why, in a word or two.'),
         exitCode: { type: 'integer', format: 'int32', description: 'The container\'s exit code, when it ran.' },
         finishedAt: dateTime('When the run ended.'),
+        trigger: { type: 'string', enum: RUN_TRIGGERS, description: 'RunNow when the run was requested by annotation.' },
       },
     },
     runtime: {
@@ -349,8 +357,11 @@ const oaatGroupStatus: SchemaNode = {
         claimedAt: dateTime('When the run was claimed.'),
         seq: { type: 'integer', format: 'int64', minimum: 1, description: 'The claim\'s number (status.runSeq after the claim).' },
         claimedBy: text('The operator incarnation that claimed the run: the only one that may create its pod.'),
+        trigger: { type: 'string', enum: RUN_TRIGGERS, description: 'RunNow: claimed for an oaat.kawaja.net/run-now request. Absent: chosen by the selection.' },
       },
     },
+    runNow: handledRequest('The last oaat.kawaja.net/run-now annotation value the operator acted on; another value is a new request.'),
+    reset: handledRequest('The last oaat.kawaja.net/reset annotation value the operator acted on; another value is a new request.'),
     runSeq: { type: 'integer', format: 'int64', minimum: 0, description: 'The number of the last claim.' },
     createBackoff: {
       type: 'object',

@@ -57,6 +57,16 @@ export interface CurrentRun {
    * one that may create its pod. Absent: an older version's claim, never created by this one.
    */
   claimedBy?: string;
+  /** `RunNow`: claimed for a run-now request, whatever the item's eligibility. Absent: by the selection. */
+  trigger?: RunTrigger;
+}
+
+/** Why a run started, when not by the selection policy. */
+export type RunTrigger = 'RunNow';
+
+/** The annotation value of a request the operator has acted on (services/item-requests.ts). */
+export interface HandledRequest {
+  handled: string;
 }
 
 /** Pod creates the API server refused (admission, quota, a webhook), and the backoff they caused. */
@@ -80,6 +90,8 @@ export interface LastRun {
   exitCode?: number;
   /** RFC 3339. */
   finishedAt: string;
+  /** `RunNow` when the run was requested by annotation. */
+  trigger?: RunTrigger;
 }
 
 /** Runtime statistics of an item's successful runs, in seconds. */
@@ -148,6 +160,10 @@ export interface OaatGroupStatus {
   /** The number of the last claim (each claim takes the next one). */
   runSeq?: number;
   createBackoff?: CreateBackoff | null;
+  /** The last `oaat.kawaja.net/run-now` value acted on. */
+  runNow?: HandledRequest;
+  /** The last `oaat.kawaja.net/reset` value acted on. */
+  reset?: HandledRequest;
   conditions?: Condition[];
   observedGeneration?: number;
   /** RFC 3339: when the next item becomes eligible (informational). */

@@ -164,6 +164,43 @@ it('EachOnce: runs each item until it has succeeded once, then reports Complete 
   expect((await ns().waitForGroup('once', complete, 'Complete=True again')).status?.conditions?.find((c) => c.type === 'Complete')?.message).toBe('all 3 items succeeded');
 });
 
+it('run-now starts an item inside its frequency after the current run, once per request; reset frees a failing item', async () => {
+  const spec = { frequency: '1h', oaatType: 'runner', oaatItems: ['a', 'b'], failureCoolOff: '1h' };
+  const annotate = (annotations: Record<string, string>): Promise<unknown> =>
+    ns().apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'asked', annotations }, spec });
+  await annotate({});
+  ns().startOperator();
+  // One success and one failure: then nothing is eligible for an hour.
+  const first = await ns().runningPod('asked');
+  const succeeded = first.metadata?.annotations?.['oaat.kawaja.net/item'] ?? '';
+  const failing = succeeded === 'a' ? 'b' : 'a';
+  await ns().end(first, { outcome: 'succeed' });
+  const second = await ns().runningPod('asked');
+  await ns().end(second, { outcome: 'fail', exitCode: 2 });
+  await ns().waitForGroup('asked', (g) => g.status?.items?.[failing]?.failure_count === 1 && !g.status.currentRun, 'the failure recorded, idle');
+
+  // Reset the failing item: it runs at once (it never succeeded); meanwhile ask for the other.
+  await annotate({ 'oaat.kawaja.net/reset': failing });
+  const retried = await ns().runningPod('asked');
+  expect(retried.metadata?.annotations?.['oaat.kawaja.net/item']).toBe(failing);
+  expect((await ns().readGroup('asked')).status?.reset).toEqual({ handled: failing });
+  const request = `${succeeded}@2026-11-30T12:00:00Z`;
+  await annotate({ 'oaat.kawaja.net/reset': failing, 'oaat.kawaja.net/run-now': request });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect((await ns().readGroup('asked')).status?.currentRun?.podName).toBe(retried.metadata?.name); // never the running item's slot
+  await ns().end(retried, { outcome: 'succeed' });
+  const requested = await ns().waitForGroup('asked', (g) => g.status?.currentRun?.item === succeeded, 'the requested item claimed');
+  expect(requested.status?.currentRun?.trigger).toBe('RunNow');
+  expect(requested.status?.runNow).toEqual({ handled: request });
+  const pod = await ns().runningPod('asked');
+  await ns().end(pod, { outcome: 'succeed' });
+  const closed = await ns().waitForGroup('asked', (g) => g.status?.items?.[succeeded]?.last_run?.id === requested.status?.currentRun?.id, 'the requested run recorded');
+  expect(closed.status?.items?.[succeeded]?.last_run?.trigger).toBe('RunNow');
+  // The same annotation asks for nothing more.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  expect((await ns().readGroup('asked')).status?.runSeq).toBe(closed.status?.runSeq);
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

@@ -33,9 +33,9 @@ const settings: PlannerSettings = {
 const TYPE: OaatType = { metadata: { name: 't', namespace: 'ns' }, spec: { type: 'pod', podspec: { container: { name: 'c', image: 'busybox' } } } };
 const GROUP_UID = 'group-uid';
 
-function group(status: OaatGroupStatus = {}, spec: OaatGroup['spec'] = {}): OaatGroup {
+function group(status: OaatGroupStatus = {}, spec: OaatGroup['spec'] = {}, annotations?: Record<string, string>): OaatGroup {
   return {
-    metadata: { name: 'g', namespace: 'ns', uid: GROUP_UID, resourceVersion: '7', generation: 1 },
+    metadata: { name: 'g', namespace: 'ns', uid: GROUP_UID, resourceVersion: '7', generation: 1, ...(annotations && { annotations }) },
     spec: { oaatType: 't', oaatItems: ['a', 'b'], frequency: '1h', ...spec },
     status,
   };
@@ -413,6 +413,58 @@ describe('planGroup: limits, validation, pruning', () => {
     const continuous = plan({ group: group(complete, { oaatItems: ['a', 'b', 'c'] }) });
     expect(continuous.draft.condition('Complete')).toBeUndefined();
     expect(continuous.claim).toBeDefined();
+  });
+
+  it('run-now: starts the requested item next whatever its eligibility, records the request in the claim\'s write, and never twice', () => {
+    const items = { a: { last_success: iso(NOW - 60_000) }, b: { last_failure: iso(NOW - 1_000), failure_count: 5 } };
+    const requested = (value: string, status: OaatGroupStatus = { items }, spec: OaatGroup['spec'] = {}): OaatGroup =>
+      group(status, { failureCoolOff: '1h', ...spec }, { [ANNOTATIONS.runNow]: value });
+    const result = plan({ group: requested('b') });
+    expect(result.claim).toMatchObject({ item: 'b', trigger: 'RunNow' });
+    expect(result.draft.status.runNow).toEqual({ handled: 'b' });
+    // Handled: the same annotation asks for nothing more (nothing else is eligible either).
+    const after = plan({ group: requested('b', { items, runNow: { handled: 'b' } }) });
+    expect(after.claim).toBeUndefined();
+    // A new time makes it a new request; EachOnce completion does not hold it back.
+    expect(plan({ group: requested('a@2026-11-26T13:00:00Z', { items, runNow: { handled: 'b' } }, { mode: 'EachOnce' }) }).claim).toMatchObject({ item: 'a', trigger: 'RunNow' });
+    // Never the running item's slot, never a paused group: the request waits, unhandled.
+    const busy = plan({ group: requested('b', { items, currentRun: claim({ item: 'a' }) }), pods: [pod()], run: knows() });
+    expect(busy.claim).toBeUndefined();
+    expect(busy.draft.status.runNow).toBeUndefined();
+    const paused = plan({ group: requested('b', { items }, { paused: true }) });
+    expect(paused.claim).toBeUndefined();
+    expect(paused.draft.status.runNow).toBeUndefined();
+    // An unknown item: a Warning, handled, and the selection goes on as usual.
+    const unknown = plan({ group: requested('zzz', { items: { a: items.a } }) });
+    expect(unknown.events).toContainEqual({ type: 'Warning', reason: 'UnknownItem', message: 'run-now "zzz": no such item in spec.oaatItems' });
+    expect(unknown.draft.status.runNow).toEqual({ handled: 'zzz' });
+    expect(unknown.claim).toMatchObject({ item: 'b' });
+    expect(unknown.claim).not.toHaveProperty('trigger');
+  });
+
+  it('run-now: the run\'s close records its trigger', () => {
+    const closing = plan({ group: group({ currentRun: claim({ trigger: 'RunNow' }), runSeq: 4 }), pods: [pod({ phase: 'Succeeded' })], run: knows() });
+    expect(closing.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Succeeded', trigger: 'RunNow' });
+  });
+
+  it('reset: clears the failures of one item or of all, in the write that records the request; an unknown item gets a Warning', () => {
+    const failing = { last_failure: iso(NOW - 1_000), failure_count: 3, last_success: iso(NOW - 7_200_000) };
+    const status: OaatGroupStatus = { items: { a: { ...failing }, b: { ...failing } } };
+    const withReset = (value: string, over: OaatGroupStatus = status): OaatGroup => group(over, { failureCoolOff: '1h', failureBackoff: {} }, { [ANNOTATIONS.reset]: value });
+    const one = plan({ group: withReset('a') });
+    expect(one.draft.status.items?.a).toEqual({ last_success: failing.last_success, failure_count: 0, last_started: iso(NOW), podphase: 'started' });
+    expect(one.draft.status.items?.b).toMatchObject({ failure_count: 3, retry_at: expect.any(String) as unknown });
+    expect(one.claim?.item).toBe('a');
+    expect(one.draft.status.reset).toEqual({ handled: 'a' });
+    expect(one.events).toContainEqual({ type: 'Normal', reason: 'ItemReset', message: 'cleared the failures of item a' });
+    const all = plan({ group: withReset('*@2026-11-26T12:00:00Z') });
+    expect([all.draft.status.items?.a?.failure_count, all.draft.status.items?.b?.failure_count]).toEqual([0, 0]);
+    // Handled already: nothing is cleared again.
+    const again = plan({ group: withReset('a', { ...status, reset: { handled: 'a' } }) });
+    expect(again.draft.status.items?.a?.failure_count).toBe(3);
+    const unknown = plan({ group: withReset('zzz') });
+    expect(unknown.events).toContainEqual({ type: 'Warning', reason: 'UnknownItem', message: 'reset "zzz": no such item in spec.oaatItems' });
+    expect(unknown.draft.status.reset).toEqual({ handled: 'zzz' });
   });
 
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
