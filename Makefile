@@ -66,7 +66,7 @@ clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it
 .PHONY: gen-manifests test-chart e2e-local e2e docker-build crds-upgrade release
 IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
-gen-manifests: deps ## copy the CRDs into the chart and render config/rbac, config/manager from it (needs helm: built once)
+gen-manifests: deps ## write the chart's CRD template from config/crd/ and render config/rbac, config/manager from it (needs helm: built once)
 	npm run gen:manifests
 
 test-chart: deps ## helm lint/template of the chart, its values schema, up-to-date generated manifests, make release's checks, actionlint of .github/workflows
@@ -84,8 +84,8 @@ docker-build: ## build the operator image IMG (needs a container engine)
 	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make e2e-local' runs the image's contents without one" >&2; exit 1; }
 	docker build -t $(IMG) .
 
-crds-upgrade: ## apply the chart's CRDs to the cluster in KUBECONFIG (helm upgrade never updates crds/)
-	kubectl apply --server-side --force-conflicts -f charts/oaat-operator/crds/
+crds-upgrade: ## apply config/crd/ to the cluster in KUBECONFIG (CRDs no Helm release owns; a release with crds.enabled upgrades its own)
+	kubectl apply --server-side --force-conflicts -f config/crd/
 
 release: deps ## image archive, chart and SHA256SUMS in release/<version>/; stops first if package.json, Chart.yaml, CHANGELOG.md, TAG=vX.Y.Z disagree
 	hack/release.sh $(if $(TAG),--tag $(TAG))

@@ -12,7 +12,7 @@ import { GROUP, VERSION } from '../api/v1/types.ts';
 
 const CRDS: ResourceType = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };
 
-const FIX = 'install the CRDs of this release: kubectl apply --server-side --force-conflicts -f config/crd/ (or charts/oaat-operator/crds/); see docs/migration.md';
+const FIX = 'install the CRDs of this release: helm upgrade of the release that owns them (crds.enabled), or kubectl apply --server-side --force-conflicts -f config/crd/; see docs/migration.md';
 
 interface Crd extends KubernetesObject {
   spec?: { versions?: { name: string; subresources?: { status?: object }; schema?: { openAPIV3Schema?: { properties?: Record<string, { properties?: Record<string, unknown> }> } } }[] };

@@ -1,12 +1,12 @@
 /**
  * The Helm chart, offline: `helm lint` is clean for every supported shape of values, `helm
  * template` renders least-privilege RBAC for the cluster-wide and namespaced modes, a hardened
- * Deployment, the PodDisruptionBudget and anti-affinity only with two replicas, the
- * ServiceMonitor only when enabled; values.schema.json rejects bad values with a message naming
- * them; and the plain manifests in config/ are what hack/gen-manifests.ts renders now.
+ * Deployment, the CRDs of config/crd/ unless another release owns them, the PodDisruptionBudget
+ * and anti-affinity only with two replicas, the ServiceMonitor only when enabled;
+ * values.schema.json rejects bad values with a message naming them; and the plain manifests in config/ are what hack/gen-manifests.ts renders now.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { V1Deployment, V1PolicyRule } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -75,6 +75,8 @@ describe('helm lint', () => {
   it.each([
     ['defaults', []],
     ['namespaced', ['--set', 'watchNamespaces={a,b}']],
+    ['CRDs owned by another release', ['--set', 'crds.enabled=false']],
+    ['CRDs deleted on uninstall', ['--set', 'crds.keep=false']],
     ['two replicas', ['--set', 'replicaCount=2']],
     ['ServiceMonitor, everything set', ['--set', 'replicaCount=2', '--set', 'watchNamespaces={a}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priorityClassName=high', '--set', 'nodeSelector.pool=ops']],
   ])('is clean: %s', (_name, args) => {
@@ -93,7 +95,7 @@ describe('Chart.yaml', () => {
 });
 
 describe('helm template', () => {
-  it('cluster-wide mode (default): a ClusterRole with exactly the operator rules, the Lease Role in the release namespace, no PDB or ServiceMonitor', () => {
+  it('cluster-wide mode (default): the CRDs, a ClusterRole with exactly the operator rules, the Lease Role in the release namespace, no PDB or ServiceMonitor', () => {
     const objects = render();
     expect(kinds(objects)).toEqual([
       'ClusterRole//oaat-operator',
@@ -102,6 +104,8 @@ describe('helm template', () => {
       'ClusterRole//oaat-operator-view',
       'ClusterRoleBinding//oaat-operator',
       'ClusterRoleBinding//oaat-operator-crd-check',
+      'CustomResourceDefinition//oaatgroups.kawaja.net',
+      'CustomResourceDefinition//oaattypes.kawaja.net',
       `Deployment/${RELEASE_NS}/oaat-operator`,
       `Role/${RELEASE_NS}/oaat-operator-leader-election`,
       `RoleBinding/${RELEASE_NS}/oaat-operator-leader-election`,
@@ -290,6 +294,35 @@ describe('helm template', () => {
   });
 });
 
+describe('the CRDs', () => {
+  const crds = (...args: string[]) => render(...args).filter((o) => o.kind === 'CustomResourceDefinition');
+  const configCrds = readdirSync(path.join(REPO_ROOT, 'config', 'crd')).sort().map((name) => parse(readFileSync(path.join(REPO_ROOT, 'config', 'crd', name), 'utf8')) as Obj);
+  const withoutMetadata = ({ metadata, ...rest }: Obj) => ({ name: metadata.name, ...rest });
+
+  it('by default: config/crd/\'s CRDs, unchanged but for the chart\'s labels and the keep policy', () => {
+    const rendered = crds();
+    expect(rendered.map(withoutMetadata)).toEqual(configCrds.map(withoutMetadata));
+    for (const crd of rendered) {
+      expect(crd.metadata.labels).toEqual({
+        'helm.sh/chart': `oaat-operator-${VERSION}`,
+        'app.kubernetes.io/name': 'oaat-operator',
+        'app.kubernetes.io/instance': 'oaat-operator',
+        'app.kubernetes.io/version': VERSION,
+        'app.kubernetes.io/managed-by': 'Helm',
+      });
+      expect(crd.metadata).toMatchObject({ annotations: { 'helm.sh/resource-policy': 'keep' } });
+    }
+  });
+
+  it('crds.keep=false: no keep policy (helm uninstall deletes them); crds.enabled=false: none at all', () => {
+    const unkept = crds('--set', 'crds.keep=false');
+    expect(unkept.map((crd) => crd.metadata.name)).toEqual(['oaatgroups.kawaja.net', 'oaattypes.kawaja.net']);
+    expect(unkept.map((crd) => (crd.metadata as { annotations?: unknown }).annotations)).toEqual([undefined, undefined]);
+    expect(crds('--set', 'crds.enabled=false')).toEqual([]);
+    expect(render('--set', 'crds.enabled=false').length).toBe(render().length - 2);
+  });
+});
+
 describe('values.schema.json', () => {
   it.each([
     [['--set', 'replicaCount=-1'], "at '/replicaCount': minimum: got -1, want 0"],
@@ -301,6 +334,8 @@ describe('values.schema.json', () => {
     [['--set', 'watchNamespaces={a,a}'], "at '/watchNamespaces'"],
     [['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy'"],
     [['--set', 'replicas=2'], "additional properties 'replicas' not allowed"],
+    [['--set', 'crds.enabled=yes'], "at '/crds/enabled': got string, want boolean"],
+    [['--set', 'crds.install=true'], "at '/crds': additional properties 'install' not allowed"],
     [['--set-json', 'env=[{"value":"x"}]'], "at '/env/0': missing property 'name'"],
     [['--set', 'node.maxSemiSpaceMiB=0'], "at '/node/maxSemiSpaceMiB': minimum: got 0, want 1"],
     [['--set', 'node.maxOldSpaceMiB=-1'], "at '/node/maxOldSpaceMiB': minimum: got -1, want 0"],

@@ -8,6 +8,10 @@
  *
  * The one deviation from the chart: OAAT_HTTP_ADDRESS binds a free loopback port instead of
  * the chart's :8080 (tests share the machine); {@link ChartOperator.chartEnv} keeps the chart's value.
+ *
+ * The suites share one control plane, so their releases share the CRDs as several releases in
+ * one cluster do: none of them owns the CRDs (`crds.enabled=false`), which come from
+ * config/crd/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +23,7 @@ import { parseAllDocuments } from 'yaml';
 import { ChildProgram } from '../support/child-program.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
+import { installOaatCrds } from '../support/oaat.ts';
 import type { LogRecord } from '../support/operator-process.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -70,12 +75,17 @@ export class ChartOperator {
     readonly namespace: string,
   ) {}
 
-  /** `helm install` of the chart into a fresh release namespace, with `values` (helm flags) after replicaCount=0 and the fast settings. */
+  /**
+   * Applies the CRDs of config/crd/ (idempotent), then `helm install`s the chart into a fresh
+   * release namespace, with `values` (helm flags) after
+   * crds.enabled=false, replicaCount=0 and the fast settings.
+   */
   static async install(cluster: TestCluster, values: string[] = []): Promise<ChartOperator> {
+    await installOaatCrds(cluster);
     const namespace = await cluster.createNamespace('oaat-system');
     const chart = new ChartOperator(cluster, `oaat-operator-${randomBytes(3).toString('hex')}`, namespace);
     chart.installOutput = helm(
-      cluster, 'install', chart.release, CHART, '--namespace', namespace,
+      cluster, 'install', chart.release, CHART, '--namespace', namespace, '--set', 'crds.enabled=false',
       '--set', 'replicaCount=0', '--set', 'logLevel=debug', '--set-json', `env=${JSON.stringify(FAST_ENV)}`, ...values,
     );
     chart.manifest = parseAllDocuments(helm(cluster, 'get', 'manifest', chart.release, '--namespace', namespace))

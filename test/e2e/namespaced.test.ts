@@ -17,7 +17,7 @@ let outside: OaatNamespace;
 beforeAll(async () => {
   cluster = connectCluster('T2');
   // The namespaces (with an OaatType each) must exist before the install, which creates Roles
-  // in them; the CRDs the chart would install must exist before them, whichever suite runs first.
+  // in them; the CRDs (which no e2e release owns: see chart-operator.ts) before them.
   await installOaatCrds(cluster);
   watched = [await OaatNamespace.create(cluster, 'e2e-team-a'), await OaatNamespace.create(cluster, 'e2e-team-b')];
   outside = await OaatNamespace.create(cluster, 'e2e-outside');

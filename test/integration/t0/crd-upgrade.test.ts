@@ -49,7 +49,7 @@ it('refuses to run on the original CRDs, then reports a stored invalid spec afte
   const operator = upgrade.startOperator();
   expect(await operator.program.exited()).toEqual({ code: 3, signal: null });
   expect(operator.messages().join('\n')).toContain(
-    'refusing to start: CRD oaatgroups.kawaja.net has no /status subresource (it is the Python original\'s or an older one): install the CRDs of this release: kubectl apply --server-side --force-conflicts -f config/crd/',
+    'refusing to start: CRD oaatgroups.kawaja.net has no /status subresource (it is the Python original\'s or an older one): install the CRDs of this release: helm upgrade of the release that owns them (crds.enabled), or kubectl apply --server-side --force-conflicts -f config/crd/',
   );
 
   // A CRD of this operator's previous release (no claim numbers in the status schema) is refused too.
