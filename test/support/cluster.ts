@@ -36,6 +36,9 @@ export function clusterAccess(kubeConfig: KubeConfig): ClusterAccess {
 /** The field manager of every write the test harness makes. */
 export const TEST_FIELD_MANAGER = 'oaat-test';
 
+/** Namespace labels under which Pod Security admission rejects every pod that is not `restricted`. */
+export const POD_SECURITY_RESTRICTED: Readonly<Record<string, string>> = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+
 export class TestCluster {
   readonly kubeConfig: KubeConfig;
   readonly core: CoreV1Api;
@@ -57,10 +60,11 @@ export class TestCluster {
   /**
    * Creates a namespace with a unique name (`<prefix>-<random>`) and returns its name. Names are
    * never reused: without a controller-manager (T0, T1) a deleted namespace never goes away.
+   * `labels` are added to the namespace's (e.g. {@link POD_SECURITY_RESTRICTED}).
    */
-  async createNamespace(prefix = 'test'): Promise<string> {
+  async createNamespace(prefix = 'test', labels: Record<string, string> = {}): Promise<string> {
     const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
-    await this.core.createNamespace({ body: { metadata: { name, labels: { 'oaat.test/namespace': 'true' } } } });
+    await this.core.createNamespace({ body: { metadata: { name, labels: { ...labels, 'oaat.test/namespace': 'true' } } } });
     return name;
   }
 
