@@ -6,9 +6,9 @@
 # `helm install`s the chart (replicaCount=0: there is no image here), runs the operator as a
 # local process with the chart's command, environment and ServiceAccount token, probes
 # /healthz /readyz /metrics and runs groups on the KWOK node, in cluster-wide and namespaced
-# mode, and with a verb missing from the ClusterRole. The CRD suite installs the packaged chart
-# as the release that owns the CRDs, upgrades them, keeps them on uninstall, and adopts CRDs of
-# a 0.1.x install.
+# mode, and with a verb missing from the ClusterRole; every release and item namespace enforces
+# Pod Security `restricted`. The CRD suite installs the packaged chart as the release that owns
+# the CRDs, upgrades them, keeps them on uninstall, and adopts CRDs of a 0.1.x install.
 #
 # Usage: hack/e2e-local.sh [JEST ARGS...]   e.g. --testPathPatterns namespaced
 # OAAT_TEST_CP_STATE=<dir> reuses a running T2 control plane; OAAT_E2E_APP_DIR=<dir> reuses a

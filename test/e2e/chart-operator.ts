@@ -11,7 +11,8 @@
  *
  * The suites share one control plane, so their releases share the CRDs as several releases in
  * one cluster do: none of them owns the CRDs (`crds.enabled=false`), which come from
- * config/crd/.
+ * config/crd/; crds.test.ts tests the release that owns them. Release namespaces enforce Pod
+ * Security `restricted`, as the chart's pod must pass it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import path from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { ChildProgram } from '../support/child-program.ts';
-import type { TestCluster } from '../support/cluster.ts';
+import { POD_SECURITY_RESTRICTED, type TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { installOaatCrds } from '../support/oaat.ts';
 import type { LogRecord } from '../support/operator-process.ts';
@@ -77,12 +78,12 @@ export class ChartOperator {
 
   /**
    * Applies the CRDs of config/crd/ (idempotent), then `helm install`s the chart into a fresh
-   * release namespace, with `values` (helm flags) after
+   * release namespace enforcing Pod Security `restricted`, with `values` (helm flags) after
    * crds.enabled=false, replicaCount=0 and the fast settings.
    */
   static async install(cluster: TestCluster, values: string[] = []): Promise<ChartOperator> {
     await installOaatCrds(cluster);
-    const namespace = await cluster.createNamespace('oaat-system');
+    const namespace = await cluster.createNamespace('oaat-system', POD_SECURITY_RESTRICTED);
     const chart = new ChartOperator(cluster, `oaat-operator-${randomBytes(3).toString('hex')}`, namespace);
     chart.installOutput = helm(
       cluster, 'install', chart.release, CHART, '--namespace', namespace, '--set', 'crds.enabled=false',

@@ -1,13 +1,15 @@
 /**
  * The chart in cluster-wide mode (default values, plus the optional FlowSchema; the CRDs owned
  * elsewhere, see chart-operator.ts): `helm install` creates the least-privilege RBAC and a
- * FlowSchema the API server accepts; the operator, run with the chart's command, environment and
- * ServiceAccount, serves its probes and metrics, takes the Lease in the release namespace, and
- * runs the items of groups in any namespace to success and to failure on the KWOK node.
+ * FlowSchema the API server accepts; the Deployment's pod passes Pod Security `restricted`; the
+ * operator, run with the chart's command, environment and ServiceAccount, serves its probes and
+ * metrics, takes the Lease in the release namespace, and runs the items of groups in any
+ * namespace to success and to failure on the KWOK node.
  */
 import { execFileSync } from 'node:child_process';
-import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api, FlowcontrolApiserverV1Api } from '@kubernetes/client-node';
-import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import path from 'node:path';
+import { AppsV1Api, AuthorizationV1Api, CoordinationV1Api, FlowcontrolApiserverV1Api, type V1Deployment, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
+import { apiStatus, connectCluster, loadManifests, POD_SECURITY_RESTRICTED, type TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { OaatNamespace } from '../support/oaat.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -93,6 +95,22 @@ it('people with view in a namespace may read OaatGroups and OaatTypes there; wit
   }
 });
 
+it('the Deployment\'s pod passes Pod Security `restricted` in the release namespace (and one without its security context does not)', async () => {
+  const template = (chart.object('Deployment') as unknown as V1Deployment).spec?.template;
+  if (template?.spec === undefined) throw new Error('the chart Deployment has no pod template');
+  const pod = (spec: V1PodSpec): V1Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'operator-pod-security', labels: template.metadata?.labels ?? {} }, spec });
+  const created = await cluster.core.createNamespacedPod({ namespace: chart.namespace, body: pod(template.spec), dryRun: 'All' });
+  expect(created.spec?.securityContext).toEqual(template.spec.securityContext);
+  expect(created.spec?.securityContext?.runAsUser).toBeUndefined();
+  // Pod Security admission is on and enforcing here: the same pod without its security contexts is refused.
+  const unconfined = structuredClone(template.spec);
+  delete unconfined.securityContext;
+  for (const container of unconfined.containers) delete container.securityContext;
+  const refused = await cluster.core.createNamespacedPod({ namespace: chart.namespace, body: pod(unconfined), dryRun: 'All' }).then(() => undefined, (error: unknown) => error);
+  expect(apiStatus(refused)).toBe(403);
+  expect((JSON.parse(String((refused as { body?: unknown }).body)) as { message?: string }).message).toContain('violates PodSecurity "restricted:latest"');
+});
+
 it('make crds-upgrade applies config/crd/ over the CRDs in place', () => {
   const out = execFileSync('make', ['--no-print-directory', 'crds-upgrade'], {
     cwd: REPO_ROOT,
@@ -120,9 +138,20 @@ it('the operator runs with the chart ServiceAccount: /healthz, /readyz and /metr
   expect(metrics.text).toMatch(/^leader_election_master_status\{[^}]*\} 1$/m);
 });
 
+it('the samples run in a namespace that enforces Pod Security `restricted`: their item pod is admitted', async () => {
+  const namespace = await cluster.createNamespace('e2e-samples', POD_SECURITY_RESTRICTED);
+  try {
+    for (const file of ['oaattype.yaml', 'oaatgroup.yaml']) await cluster.apply(loadManifests({ file: path.join(REPO_ROOT, 'config', 'samples', file) }), namespace);
+    const pods = await waitUntil(() => cluster.core.listNamespacedPod({ namespace }), (list) => list.items.length > 0, { what: 'the sample group\'s first item pod' });
+    expect(pods.items[0]?.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  } finally {
+    await cluster.core.deleteNamespace({ name: namespace });
+  }
+});
+
 it('runs items to success and to failure in groups of two unrelated namespaces', async () => {
-  const first = await OaatNamespace.create(cluster, 'e2e-wide');
-  const second = await OaatNamespace.create(cluster, 'e2e-wide');
+  const first = await OaatNamespace.create(cluster, 'e2e-wide', POD_SECURITY_RESTRICTED);
+  const second = await OaatNamespace.create(cluster, 'e2e-wide', POD_SECURITY_RESTRICTED);
   namespaces.push(first, second);
   await Promise.all([runItemsToSuccessAndFailure(first, 'first'), runItemsToSuccessAndFailure(second, 'second')]);
   expect(chart.output()).not.toMatch(/forbidden: User .* cannot/);

@@ -7,7 +7,7 @@
  * the item runs without a restart.
  */
 import { AuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
-import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import { connectCluster, POD_SECURITY_RESTRICTED, type TestCluster } from '../support/cluster.ts';
 import { OaatNamespace } from '../support/oaat.ts';
 import { waitUntil } from '../support/wait.ts';
 import { ChartOperator } from './chart-operator.ts';
@@ -20,7 +20,7 @@ let ns: OaatNamespace;
 beforeAll(async () => {
   cluster = connectCluster('T2');
   chart = await ChartOperator.install(cluster);
-  ns = await OaatNamespace.create(cluster, 'e2e-noverb');
+  ns = await OaatNamespace.create(cluster, 'e2e-noverb', POD_SECURITY_RESTRICTED);
 });
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 /**
  * The chart in namespaced mode (`watchNamespaces`): RBAC only in the watched namespaces (cluster-
  * wide only a read of the two CRDs by name), the operator told to watch exactly those, running items to success and failure
- * in each; a group in a namespace it does not watch is never touched.
+ * in each (namespaces enforcing Pod Security `restricted`); a group in a namespace it does not
+ * watch is never touched.
  */
 import { AuthorizationV1Api } from '@kubernetes/client-node';
-import { connectCluster, type TestCluster } from '../support/cluster.ts';
+import { connectCluster, POD_SECURITY_RESTRICTED, type TestCluster } from '../support/cluster.ts';
 import { installOaatCrds, OaatNamespace } from '../support/oaat.ts';
 import { ChartOperator } from './chart-operator.ts';
 import { allowed, runItemsToSuccessAndFailure } from './scenarios.ts';
@@ -19,8 +20,8 @@ beforeAll(async () => {
   // The namespaces (with an OaatType each) must exist before the install, which creates Roles
   // in them; the CRDs (which no e2e release owns: see chart-operator.ts) before them.
   await installOaatCrds(cluster);
-  watched = [await OaatNamespace.create(cluster, 'e2e-team-a'), await OaatNamespace.create(cluster, 'e2e-team-b')];
-  outside = await OaatNamespace.create(cluster, 'e2e-outside');
+  watched = [await OaatNamespace.create(cluster, 'e2e-team-a', POD_SECURITY_RESTRICTED), await OaatNamespace.create(cluster, 'e2e-team-b', POD_SECURITY_RESTRICTED)];
+  outside = await OaatNamespace.create(cluster, 'e2e-outside', POD_SECURITY_RESTRICTED);
   chart = await ChartOperator.install(cluster, ['--set', `watchNamespaces={${watched.map((ns) => ns.name).join(',')}}`]);
 });
 

@@ -69,9 +69,12 @@ export class OaatNamespace {
     readonly name: string,
   ) {}
 
-  /** A fresh namespace with an OaatType `runner` whose pods run on the KWOK node. */
-  static async create(cluster: TestCluster, prefix: string): Promise<OaatNamespace> {
-    const namespace = new OaatNamespace(cluster, await cluster.createNamespace(prefix));
+  /**
+   * A fresh namespace (with `labels`, e.g. cluster.ts's POD_SECURITY_RESTRICTED) with an OaatType
+   * `runner` whose pods run on the KWOK node and comply with Pod Security `restricted`.
+   */
+  static async create(cluster: TestCluster, prefix: string, labels: Record<string, string> = {}): Promise<OaatNamespace> {
+    const namespace = new OaatNamespace(cluster, await cluster.createNamespace(prefix, labels));
     await namespace.apply({
       apiVersion: 'kawaja.net/v1',
       kind: 'OaatType',
@@ -80,7 +83,13 @@ export class OaatNamespace {
         type: 'pod',
         podspec: {
           nodeName: cluster.info.node,
-          container: { name: 'main', image: 'oaat.invalid/item:never-pulled', command: ['run', '%%oaat_item%%'] },
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+          container: {
+            name: 'main',
+            image: 'oaat.invalid/item:never-pulled',
+            command: ['run', '%%oaat_item%%'],
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
         },
       },
     });
