@@ -29,6 +29,7 @@
  * - Longer than {@link MAX_DURATION_LENGTH} characters: rejected (bounds the cost of the CRD's
  *   CEL rules).
  */
+import { celPattern, celString } from './cel.ts';
 import type { CelValidation } from './schema.ts';
 
 /** One unit of the grammar: its spellings and its length in seconds. */
@@ -104,17 +105,6 @@ export function parseDuration(text: string, options: ParseDurationOptions = {}):
   if (seconds === 0 && options.allowZero !== true) throw new Error(`${quoted} ${DURATION_IS_ZERO}`);
   if (!(seconds <= MAX_DURATION_SECONDS)) throw new Error(`${quoted} ${DURATION_TOO_LONG}`);
   return seconds * 1000;
-}
-
-/** `text` as a CEL string literal. */
-function celString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** `pattern` as a CEL raw string literal (backslashes reach RE2 unchanged). */
-function celPattern(pattern: string): string {
-  if (pattern.includes("'")) throw new Error(`a CEL raw string cannot hold a quote: ${pattern}`);
-  return `r'${pattern}'`;
 }
 
 /**
