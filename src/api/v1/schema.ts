@@ -13,6 +13,7 @@
  * Nothing here needs a Kubernetes newer than 1.30.
  */
 import { durationValidation, MAX_DURATION_LENGTH } from './duration.ts';
+import { MAX_TIME_OF_DAY_LENGTH, MAX_TIME_ZONE_LENGTH, timeOfDayValidation, timeZoneValidation, WEEKDAY_ENUM } from './time-of-day.ts';
 import { GROUP, VERSION, type RunOutcome, type RunTrigger } from './types.ts';
 
 /** How the API server reports a failed rule (apiextensions.k8s.io/v1 FieldValueErrorReason). */
@@ -39,6 +40,7 @@ export interface SchemaNode {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  minItems?: number;
   maxItems?: number;
   minProperties?: number;
   maxProperties?: number;
@@ -99,14 +101,38 @@ const OUTCOMES: Record<RunOutcome, true> = { Succeeded: true, Failed: true, Crea
 /** The outcomes a close records in `items.<item>.last_run.outcome`. */
 export const RUN_OUTCOMES = Object.keys(OUTCOMES) as readonly RunOutcome[];
 
-/** A CEL rule with a fixed message, and where the API server reports its failure. */
-export interface FieldRule {
-  /** Where a failure is reported, e.g. `spec.podspec.container`. */
-  path: string;
+/** A CEL rule with a fixed message. */
+export interface FixedRule {
   rule: string;
   reason: RuleReason;
   message: string;
 }
+
+/** A CEL rule with a fixed message, and where the API server reports its failure. */
+export interface FieldRule extends FixedRule {
+  /** Where a failure is reported, e.g. `spec.podspec.container`. */
+  path: string;
+}
+
+/** At most this many entries in `spec.windows`. */
+export const MAX_WINDOWS = 32;
+/** Window names are at most this long. */
+export const MAX_WINDOW_NAME_LENGTH = 63;
+
+/** The rules of `spec.windows` (on the list) and of each window (on the entry). */
+export const WINDOW_RULES = {
+  uniqueNames: {
+    rule: 'self.all(w, !has(w.name) || self.exists_one(v, has(v.name) && v.name == w.name))',
+    // Not FieldValueDuplicate: the API server drops the message of that reason.
+    reason: 'FieldValueInvalid',
+    message: 'two windows have the same name: give each window a name of its own',
+  },
+  oneKind: {
+    rule: 'has(self.noStartItem) != has(self.noRunItem)',
+    reason: 'FieldValueInvalid',
+    message: 'give exactly one of noStartItem (no item starts inside the window) and noRunItem (no item runs inside it)',
+  },
+} as const satisfies Record<string, FixedRule>;
 
 /**
  * The OaatType checks of the original (made there only when an item was about to run), as CEL
@@ -145,12 +171,15 @@ export const OAAT_TYPE_RULES = {
   },
 } as const satisfies Record<string, FieldRule>;
 
+/** The rule as placed on the schema node it checks. */
+const fixedRule = ({ rule, message, reason }: FixedRule): CelValidation => ({ rule, message, reason });
+
 /**
  * The rule as placed on the schema node at path `at`: on its field itself, or on a parent with
  * the `fieldPath` that makes the API server report it at the rule's path.
  */
 function celRule(rule: FieldRule, at: string): CelValidation {
-  const placed = { rule: rule.rule, message: rule.message, reason: rule.reason };
+  const placed = fixedRule(rule);
   if (rule.path === at) return placed;
   if (!rule.path.startsWith(`${at}.`)) throw new Error(`rule for ${rule.path} placed at ${at}`);
   return { ...placed, fieldPath: rule.path.slice(at.length) };
@@ -173,9 +202,64 @@ function handledRequest(description: string): SchemaNode {
   return { type: 'object', description, required: ['handled'], properties: { handled: text('The annotation\'s value.') } };
 }
 
-const timeOfDay: SchemaNode = {
+const windowTime = (description: string): SchemaNode => ({
   type: 'object',
-  properties: { time: text('Time of day, e.g. "02:00" or "02:00 +10:00".') },
+  description,
+  required: ['time'],
+  properties: {
+    time: {
+      type: 'string',
+      description:
+        'A time of day: H:MM, HH:MM or HH:MM:SS, optionally followed by a UTC offset (Z, +10:00, -0530), e.g. "02:00" or "02:00 +10:00". ' +
+        'It lasts to the end of its minute (or second, when seconds are given).',
+      maxLength: MAX_TIME_OF_DAY_LENGTH,
+      'x-kubernetes-validations': [timeOfDayValidation()],
+    },
+  },
+});
+
+const windowSpan = (description: string): SchemaNode => ({
+  type: 'object',
+  description,
+  required: ['start', 'end'],
+  properties: {
+    start: windowTime('When the window opens: from the start of this time.'),
+    end: windowTime('When the window closes: to the end of this time (inclusive). An end before the start is on the next day.'),
+  },
+});
+
+const timeZone = (description: string): SchemaNode => ({
+  type: 'string',
+  description,
+  maxLength: MAX_TIME_ZONE_LENGTH,
+  'x-kubernetes-validations': [timeZoneValidation()],
+});
+
+const timeWindow: SchemaNode = {
+  type: 'object',
+  description: 'One blackout window: a name and exactly one of noStartItem and noRunItem.',
+  'x-kubernetes-validations': [fixedRule(WINDOW_RULES.oneKind)],
+  properties: {
+    name: {
+      type: 'string',
+      description: 'Names the window in conditions and events; unique in the group. Without one, a window is called windows[<index>].',
+      minLength: 1,
+      maxLength: MAX_WINDOW_NAME_LENGTH,
+    },
+    noStartItem: windowSpan('No item starts between start and end; an item already running finishes.'),
+    noRunItem: windowSpan('No item runs between start and end: an item starts only if it is predicted to finish before the window opens.'),
+    timeZone: timeZone(
+      'IANA time zone of start and end, e.g. "Europe/Berlin" (default: spec.timeZone, else UTC). A UTC offset written in the times wins. ' +
+        'On a day the clocks skip a time, the window opens (or closes) when the clocks jump past it; when they repeat one, it lasts from the first time the clocks show its start to the last time they show its end.',
+    ),
+    days: {
+      type: 'array',
+      description: `The weekdays (${WEEKDAY_ENUM.join(', ')}) on which the window starts, in its time zone; a window past midnight ends on the next day. Default: every day.`,
+      minItems: 1,
+      maxItems: WEEKDAY_ENUM.length,
+      items: { type: 'string', enum: WEEKDAY_ENUM, description: 'A weekday.' },
+    },
+  },
 };
 
 const oaatGroupSpec: SchemaNode = {
@@ -229,19 +313,12 @@ const oaatGroupSpec: SchemaNode = {
     },
     windows: {
       type: 'array',
-      description: 'Blackout windows (declared by the original, not acted upon yet).',
-      items: {
-        type: 'object',
-        description: 'One window.',
-        properties: {
-          noStartItem: {
-            type: 'object',
-            description: 'No item starts between start and end (declared by the original, not acted upon yet).',
-            properties: { start: { ...timeOfDay, description: 'When the window opens.' }, end: { ...timeOfDay, description: 'When the window closes.' } },
-          },
-        },
-      },
+      description: 'Blackout windows: times of day when no item starts (noStartItem) or runs (noRunItem).',
+      maxItems: MAX_WINDOWS,
+      'x-kubernetes-validations': [fixedRule(WINDOW_RULES.uniqueNames)],
+      items: timeWindow,
     },
+    timeZone: timeZone('IANA time zone of the windows that name none, e.g. "Europe/Berlin" (default UTC).'),
     paused: { type: 'boolean', description: 'While true no new item starts; a running item finishes.' },
     runTimeout: {
       type: 'string',

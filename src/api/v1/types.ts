@@ -7,14 +7,37 @@
  * `handler_status.children` are read once and then removed (legacy).
  */
 import type { KubernetesObject, V1Container } from '@kubernetes/client-node';
+import type { Weekday } from './time-of-day.ts';
 
 export const GROUP = 'kawaja.net';
 export const VERSION = 'v1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-/** One blackout window entry (declared by the original, not yet acted upon). */
+/** A time of day as the original wrote it: `{time: "02:00"}` (see time-of-day.ts for the grammar). */
+export interface WindowTime {
+  time?: string;
+}
+
+/** When a window opens and closes, both inclusive; a start after the end wraps midnight. */
+export interface WindowSpan {
+  start?: WindowTime;
+  end?: WindowTime;
+}
+
+/**
+ * One blackout window: a name and exactly one kind, `noStartItem` (no item starts inside it; a
+ * running item finishes) or `noRunItem` (no item may run inside it). The original's windows
+ * have no name and only `noStartItem`.
+ */
 export interface TimeWindow {
-  noStartItem?: { start?: { time?: string }; end?: { time?: string } };
+  /** Names the window in messages; unique among the group's windows. Absent: called `windows[i]`. */
+  name?: string;
+  noStartItem?: WindowSpan;
+  noRunItem?: WindowSpan;
+  /** IANA zone of the times (default `spec.timeZone`, else UTC); a UTC offset in the times wins. */
+  timeZone?: string;
+  /** The weekdays (`Mon` ... `Sun`) on which the window starts; absent: every day. */
+  days?: Weekday[];
 }
 
 export interface OaatGroupSpec {
@@ -30,7 +53,10 @@ export interface OaatGroupSpec {
   oaatType?: string;
   /** The items; duplicates are accepted and counted once. */
   oaatItems?: string[];
+  /** Blackout windows. */
   windows?: TimeWindow[];
+  /** IANA zone of the windows' times that name none (default UTC). */
+  timeZone?: string;
   /** No new item starts while true; a running item finishes. */
   paused?: boolean;
   /** A run longer than this (a duration) is stopped and recorded as TimedOut. */

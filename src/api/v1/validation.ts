@@ -18,12 +18,14 @@ import {
   OAAT_GROUP_CRD,
   OAAT_TYPE_CRD,
   OAAT_TYPE_RULES,
+  WINDOW_RULES,
   type CelValidation,
   type CustomResourceDefinition,
-  type FieldRule,
+  type FixedRule,
   type RuleReason,
   type SchemaNode,
 } from './schema.ts';
+import { checkTimeZoneName, isKnownTimeZone, parseTimeOfDay, timeOfDayValidation, timeZoneValidation, UNKNOWN_TIME_ZONE } from './time-of-day.ts';
 
 /** One thing wrong with an object: where (a field path such as `spec.oaatItems[3]`), and what to do. */
 export interface Problem {
@@ -54,24 +56,37 @@ const REASON_PREFIX: Record<RuleReason, string> = {
 };
 
 /** The twin of a fixed-message rule: its message (introduced as the API server does) when `holds` is false. */
-function fieldRule(rule: FieldRule, holds: (self: unknown) => boolean): [string, RuleTwin] {
+function fieldRule(rule: FixedRule, holds: (self: unknown) => boolean): [string, RuleTwin] {
   return [rule.rule, (self) => (holds(self) ? undefined : `${REASON_PREFIX[rule.reason]}${rule.message}`)];
 }
 
-/** The twin of a duration rule: parseDuration's message, which is the rule's message too. */
-function durationRule(options: ParseDurationOptions): [string, RuleTwin] {
+/** The twin of a rule whose message is what `parse` throws for `self` (a string). */
+function parserRule(validation: CelValidation, parse: (text: string) => unknown): [string, RuleTwin] {
   return [
-    durationValidation(options).rule,
+    validation.rule,
     (self) => {
       if (typeof self !== 'string') return undefined;
       try {
-        parseDuration(self, options);
+        parse(self);
         return undefined;
       } catch (error) {
         return (error as Error).message;
       }
     },
   ];
+}
+
+/** The twin of a duration rule: parseDuration's message, which is the rule's message too. */
+const durationRule = (options: ParseDurationOptions): [string, RuleTwin] => parserRule(durationValidation(options), (text) => parseDuration(text, options));
+
+/** The name of each named window, by index. */
+const windowNames = (windows: unknown): (string | undefined)[] =>
+  Array.isArray(windows) ? windows.map((window) => (isObject(window) && typeof window.name === 'string' ? window.name : undefined)) : [];
+
+/** Whether no two windows have the same name. */
+function uniqueNames(windows: unknown): boolean {
+  const names = windowNames(windows).filter((name) => name !== undefined);
+  return new Set(names).size === names.length;
 }
 
 /** CEL's `has(self.<name>)`: the field is there and not null (the API server drops nulls). */
@@ -86,6 +101,10 @@ const TWINS = new Map<string, RuleTwin>([
   fieldRule(OAAT_TYPE_RULES.containerPresent, (podspec) => has(podspec, 'container')),
   fieldRule(OAAT_TYPE_RULES.noContainers, (containers) => Array.isArray(containers) && containers.length === 0),
   fieldRule(OAAT_TYPE_RULES.noRestartPolicy, (restartPolicy) => restartPolicy === ''),
+  parserRule(timeOfDayValidation(), parseTimeOfDay),
+  parserRule(timeZoneValidation(), checkTimeZoneName),
+  fieldRule(WINDOW_RULES.uniqueNames, uniqueNames),
+  fieldRule(WINDOW_RULES.oneKind, (window) => has(window, 'noStartItem') !== has(window, 'noRunItem')),
 ]);
 
 /** The twin of a schema rule; throws for a rule without one (a programming error). */
@@ -106,6 +125,7 @@ const SUPPORTED_KEYWORDS = new Set<string>([
   'maxLength',
   'minimum',
   'maximum',
+  'minItems',
   'maxItems',
   'minProperties',
   'required',
@@ -166,6 +186,9 @@ function check(node: SchemaNode, value: unknown, path: string, problems: Problem
   const before = problems.length;
   if (typeof value === 'string') checkString(node, value, path, problems);
   if (typeof value === 'number') checkNumber(node, value, path, problems);
+  if (Array.isArray(value) && node.minItems !== undefined && value.length < node.minItems) {
+    problems.push({ path, message: `Too few: ${value.length} items, at least ${node.minItems} ${node.minItems === 1 ? 'is' : 'are'} required` });
+  }
   if (Array.isArray(value) && node.maxItems !== undefined && value.length > node.maxItems) {
     problems.push({ path, message: `Too many: ${value.length} items, at most ${node.maxItems} are allowed` });
   }
@@ -250,17 +273,108 @@ function specOf(root: SchemaNode): SchemaNode {
 const GROUP_SCHEMA = rootSchema(OAAT_GROUP_CRD);
 const TYPE_SCHEMA = rootSchema(OAAT_TYPE_CRD);
 for (const schema of [GROUP_SCHEMA, TYPE_SCHEMA]) assertMirrored(specOf(schema));
+
+/** The fields of the group spec that the windows are made of. */
+const WINDOW_FIELDS = ['windows', 'timeZone'] as const;
+
+/** The path of window `index`. */
+const windowPath = (index: number): string => `spec.windows[${index}]`;
+
+/** Whether `path` is `under` or below it. */
+const isAtOrBelow = (path: string, under: string): boolean => path === under || path.startsWith(`${under}.`);
+
+/**
+ * How messages call window `index`: by its name, quoted, or (the original's windows have none)
+ * `windows[<index>]`.
+ */
+export function windowLabel(windows: unknown, index: number): string {
+  const name = windowNames(windows)[index];
+  return name === undefined ? `windows[${index}]` : JSON.stringify(name);
+}
+
+/** The two times of a window with a valid structure: its span's start and end texts, and the span's path. */
+function windowTimes(window: Record<string, unknown>, path: string): { start: string; end: string; path: string } | undefined {
+  for (const kind of ['noStartItem', 'noRunItem']) {
+    const span = window[kind];
+    if (!isObject(span) || !isObject(span.start) || !isObject(span.end)) continue;
+    const { time: start } = span.start;
+    const { time: end } = span.end;
+    if (typeof start === 'string' && typeof end === 'string') return { start, end, path: `${path}.${kind}` };
+  }
+  return undefined;
+}
+
+/**
+ * The window rules the CRD cannot express, for windows and zones free of structural problems
+ * (`reported`): every time zone is one the operator knows, and a window's start and end give
+ * the same UTC offset, or none.
+ */
+function semanticWindowProblems(spec: Record<string, unknown>, reported: readonly Problem[]): Problem[] {
+  const problems: Problem[] = [];
+  const clean = (path: string): boolean => !reported.some((problem) => isAtOrBelow(problem.path, path));
+  const checkZone = (zone: unknown, path: string): void => {
+    if (typeof zone === 'string' && clean(path) && !isKnownTimeZone(zone)) problems.push({ path, message: `${JSON.stringify(zone)} ${UNKNOWN_TIME_ZONE}` });
+  };
+  checkZone(spec.timeZone, 'spec.timeZone');
+  const windows = Array.isArray(spec.windows) ? (spec.windows as unknown[]) : [];
+  windows.forEach((window, index) => {
+    const path = windowPath(index);
+    if (!isObject(window) || !clean(path)) return;
+    checkZone(window.timeZone, `${path}.timeZone`);
+    const times = windowTimes(window, path);
+    if (times === undefined) return;
+    if (parseTimeOfDay(times.start).offsetMinutes !== parseTimeOfDay(times.end).offsetMinutes) {
+      problems.push({
+        path: `${times.path}.end.time`,
+        message: `Invalid value: ${JSON.stringify(times.end)}: give start and end the same UTC offset, or none (the start is ${JSON.stringify(times.start)})`,
+      });
+    }
+  });
+  return problems;
+}
+
+/**
+ * `problems` with the window checks the CRD cannot make added, and the messages of the problems
+ * of a window introduced with its {@link windowLabel}.
+ */
+function withWindowChecks(spec: unknown, problems: Problem[]): Problem[] {
+  if (!isObject(spec)) return problems;
+  return [...problems, ...semanticWindowProblems(spec, problems)].map((problem) => {
+    const index = /^spec\.windows\[(\d+)\]/.exec(problem.path)?.[1];
+    return index === undefined ? problem : { ...problem, message: `window ${windowLabel(spec.windows, Number(index))}: ${problem.message}` };
+  });
+}
+
+/**
+ * The problems of an OaatGroup spec's blackout windows and time zone (`spec.windows`,
+ * `spec.timeZone`): the part of {@link validateGroupSpec}'s errors at or below those fields, the
+ * same messages. A window's problems name it ({@link windowLabel}).
+ */
+export function validateWindows(spec: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (isObject(spec)) {
+    const fields = specOf(GROUP_SCHEMA).properties ?? {};
+    for (const field of WINDOW_FIELDS) {
+      const node = fields[field];
+      if (node !== undefined) checkPresent(node, spec[field], `spec.${field}`, problems);
+    }
+  }
+  return withWindowChecks(spec, problems);
+}
 /** The most duplicate names a warning lists. */
 const LISTED_DUPLICATES = 10;
 
 /**
  * Checks an OaatGroup's `spec` (absent or null: `spec` is required) against the schema's rules,
- * and de-duplicates its items. Errors are what the API server would reject; duplicates are
- * accepted (the original allowed them) and reported as one warning.
+ * and de-duplicates its items. Errors are what the API server would reject, and what it cannot
+ * know (a time zone the operator does not know, a window with different offsets at its ends);
+ * a window's errors name it. Duplicates are accepted (the original allowed them) and reported
+ * as one warning.
  */
 export function validateGroupSpec(spec: unknown): GroupSpecReport {
-  const errors: Problem[] = [];
-  check(GROUP_SCHEMA, { spec }, '', errors);
+  const structural: Problem[] = [];
+  check(GROUP_SCHEMA, { spec }, '', structural);
+  const errors = withWindowChecks(spec, structural);
   const listed = isObject(spec) && Array.isArray(spec.oaatItems) ? (spec.oaatItems as unknown[]) : [];
   const itemProblems = new Set(errors.filter((p) => p.path.startsWith('spec.oaatItems[')).map((p) => p.path));
   const seen = new Set<string>();

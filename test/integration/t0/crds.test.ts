@@ -15,11 +15,13 @@ import {
   NOT_A_DURATION,
   parseDuration,
 } from '../../../src/api/v1/duration.ts';
-import { OAAT_TYPE_RULES } from '../../../src/api/v1/schema.ts';
+import { MAX_WINDOWS, OAAT_TYPE_RULES, WINDOW_RULES } from '../../../src/api/v1/schema.ts';
+import { NOT_A_TIME_OF_DAY, NOT_A_TIME_ZONE_NAME } from '../../../src/api/v1/time-of-day.ts';
 import { validateGroupSpec, validateOaatType, type Problem } from '../../../src/api/v1/validation.ts';
 import { ACCEPTED, ACCEPTED_QUIRKS, REJECTED, REJECTED_QUIRKS, TOO_LONG, ZERO } from '../../fixtures/duration-examples.ts';
 import { apiStatus, connectCluster, loadManifests, type TestCluster } from '../../support/cluster.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
+import { waitUntil } from '../../support/wait.ts';
 
 const API = { group: 'kawaja.net', version: 'v1' } as const;
 const ORIGINAL = path.join(REPO_ROOT, 'test', 'fixtures', 'original');
@@ -85,6 +87,8 @@ async function rejection(request: Promise<unknown>): Promise<{ code: number; mes
 
 const group = (spec: Record<string, unknown>, name = 'g'): Record<string, unknown> => ({ kind: 'OaatGroup', metadata: { name }, spec });
 const validGroupSpec = { frequency: '5m', oaatType: 'oaattest', oaatItems: ['item1', 'item2'] };
+const span = (start: string, end: string): Record<string, unknown> => ({ start: { time: start }, end: { time: end } });
+const withWindows = (...windows: Record<string, unknown>[]): Record<string, unknown> => group({ ...validGroupSpec, windows });
 const container = { name: 'test', image: 'busybox' };
 const oaatType = (spec: unknown): Record<string, unknown> => ({ kind: 'OaatType', metadata: { name: 't' }, ...(spec === undefined ? {} : { spec }) });
 
@@ -183,6 +187,19 @@ describe('every rule rejects its bad input with a readable message, the one the 
     ['an empty item name', group({ ...validGroupSpec, oaatItems: ['a', ''] }), 'spec.oaatItems[1]', ''],
     ['an item name of 254 characters', group({ ...validGroupSpec, oaatItems: ['i'.repeat(254)] }), 'spec.oaatItems[0]', ''],
     ['paused as a string', group({ ...validGroupSpec, paused: 'yes' }), 'spec.paused', ''],
+    ['a window time 24:00', withWindows({ name: 'w', noStartItem: span('24:00', '05:00') }), 'spec.windows[0].noStartItem.start.time', `"24:00" ${NOT_A_TIME_OF_DAY}`],
+    ['a window time with an offset of 15 hours', withWindows({ noRunItem: span('01:00', '05:00 +15:00') }), 'spec.windows[0].noRunItem.end.time', `"05:00 +15:00" ${NOT_A_TIME_OF_DAY}`],
+    ['a window of both kinds', withWindows({ noStartItem: span('1:00', '2:00'), noRunItem: span('1:00', '2:00') }), 'spec.windows[0]', WINDOW_RULES.oneKind.message],
+    ['a window of neither kind', withWindows({ name: 'w' }), 'spec.windows[0]', WINDOW_RULES.oneKind.message],
+    ['a window without an end', withWindows({ noStartItem: { start: { time: '1:00' } } }), 'spec.windows[0].noStartItem.end', 'Required value'],
+    ['a window start without a time', withWindows({ noStartItem: { start: {}, end: { time: '1:00' } } }), 'spec.windows[0].noStartItem.start.time', 'Required value'],
+    ['a window on "monday"', withWindows({ noStartItem: span('1:00', '2:00'), days: ['monday'] }), 'spec.windows[0].days[0]', 'Unsupported value: "monday"'],
+    ['a window on no days', withWindows({ noStartItem: span('1:00', '2:00'), days: [] }), 'spec.windows[0].days', ''],
+    ['two windows of one name', withWindows({ name: 'w', noStartItem: span('1:00', '2:00') }, { name: 'w', noRunItem: span('3:00', '4:00') }), 'spec.windows', WINDOW_RULES.uniqueNames.message],
+    [`${MAX_WINDOWS + 1} windows`, withWindows(...Array.from({ length: MAX_WINDOWS + 1 }, () => ({ noStartItem: span('1:00', '2:00') }))), 'spec.windows', ''],
+    ['a window name of 64 characters', withWindows({ name: 'w'.repeat(64), noStartItem: span('1:00', '2:00') }), 'spec.windows[0].name', ''],
+    ['a time zone given as an offset', group({ ...validGroupSpec, timeZone: '+10:00' }), 'spec.timeZone', `"+10:00" ${NOT_A_TIME_ZONE_NAME}`],
+    ['a window time zone with blanks', withWindows({ noStartItem: span('1:00', '2:00'), timeZone: 'Europe/ Berlin' }), 'spec.windows[0].timeZone', `"Europe/ Berlin" ${NOT_A_TIME_ZONE_NAME}`],
   ];
   const typeCases: [string, Record<string, unknown>, string, string][] = [
     ['no spec', oaatType(undefined), 'spec', 'Required value'],
@@ -220,6 +237,20 @@ describe('every rule rejects its bad input with a readable message, the one the 
 
   it('the valid counterparts are accepted', async () => {
     await create(group(validGroupSpec), true);
+    // The original's windows: no name, noStartItem only.
+    await create(withWindows({ noStartItem: span('02:00', '05:00') }, { noStartItem: span('15:00 +10:00', '5:00 +10:00') }), true);
+    await create(
+      group({
+        ...validGroupSpec,
+        timeZone: 'America/New_York',
+        windows: [
+          { name: 'backup', noRunItem: span('22:00', '02:00:30'), timeZone: 'Europe/Berlin', days: ['Mon', 'Fri', 'Sun'] },
+          { name: 'w'.repeat(63), noStartItem: span('0:00Z', '23:59:59 -0530') },
+          ...Array.from({ length: MAX_WINDOWS - 2 }, () => ({ noStartItem: span('1:00', '2:00') })),
+        ],
+      }),
+      true,
+    );
     await create(group({ ...validGroupSpec, failureCoolOff: '0s', paused: true, oaatItems: ['a', 'a', 'i'.repeat(253)] }), true);
     await create(group({ ...validGroupSpec, failureBackoff: {}, mode: 'EachOnce' }), true);
     await create(group({ ...validGroupSpec, failureBackoff: { multiplier: 100, max: '1w' } }), true);
@@ -255,6 +286,53 @@ describe('the duration rule accepts exactly what parseDuration accepts, with its
       if (expected === undefined) expect(message).not.toContain(`spec.${field}:`);
       else expect(message).toContain(expected);
     }
+  });
+});
+
+describe('validation ratcheting keeps a window the original stored', () => {
+  /** A copy of `crd` in a group of this test's own, so that the shared CRDs stay as they are. */
+  function inTestGroup(crd: KubernetesObject, group: string): KubernetesObject {
+    const copy = crd as KubernetesObject & { spec: { group: string; names: { plural: string } } };
+    copy.spec.group = group;
+    copy.metadata = { name: `${copy.spec.names.plural}.${group}` };
+    return copy;
+  }
+
+  it('updates that leave it alone are accepted; a change to it is validated', async () => {
+    const testGroup = 'ratchet.oaat.test';
+    const api = { group: testGroup, version: 'v1', namespace, plural: 'oaatgroups' } as const;
+    const [original] = loadManifests({ file: path.join(ORIGINAL, 'manifests', '01-oaat-operator-crd.yaml') }).filter((crd) => crd.metadata?.name === 'oaatgroups.kawaja.net');
+    if (original === undefined) throw new Error("no OaatGroup CRD in the original's manifests");
+    await cluster.installCrd(inTestGroup(original, testGroup));
+    // What the original accepted and read as midnight, and a window without an end.
+    const windows = [{ noStartItem: { start: { time: '2am' }, end: { time: '5am' } } }, { noStartItem: { start: { time: '02:00' } } }];
+    await cluster.custom.createNamespacedCustomObject({
+      ...api,
+      body: { apiVersion: `${testGroup}/v1`, kind: 'OaatGroup', metadata: { name: 'old' }, spec: { ...validGroupSpec, windows } },
+    });
+
+    const [ours] = loadAllYaml(readFileSync(path.join(REPO_ROOT, 'config', 'crd', 'oaatgroups.kawaja.net.yaml'), 'utf8')) as KubernetesObject[];
+    if (ours === undefined) throw new Error('no OaatGroup CRD in config/crd');
+    await cluster.installCrd(inTestGroup(ours, testGroup));
+    const mergePatch = (spec: Record<string, unknown>): Promise<Stored> =>
+      cluster.custom.patchNamespacedCustomObject({ ...api, name: 'old', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)) as Promise<Stored>;
+    // Wait until the API server validates with the new schema: a new object with the same windows is refused.
+    const created = (): Promise<unknown> =>
+      cluster.custom.createNamespacedCustomObject({
+        ...api,
+        body: { apiVersion: `${testGroup}/v1`, kind: 'OaatGroup', metadata: { name: 'new' }, spec: { ...validGroupSpec, windows } },
+        dryRun: 'All',
+      });
+    await waitUntil(() => created().then(() => 'accepted', (error: unknown) => (apiStatus(error) === 422 ? 'refused' : 'accepted')), (verdict) => verdict === 'refused', {
+      what: 'the new schema to refuse the stored windows',
+    });
+
+    expect((await mergePatch({ oaatItems: ['item1', 'item2', 'item3'] })).spec?.windows).toEqual(windows);
+    const { code, message } = await rejection(mergePatch({ windows: [...windows, { noStartItem: span('1:00', '2:00') }] }));
+    expect(code).toBe(422);
+    // A change to the (atomic) list: all of it is validated, and its missing end found.
+    expect(message).toContain('spec.windows[1].noStartItem.end: Required value');
+    await cluster.apiextensions.deleteCustomResourceDefinition({ name: `oaatgroups.${testGroup}` });
   });
 });
 

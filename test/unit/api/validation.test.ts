@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { DURATION_IS_ZERO, DURATION_TOO_LONG, NOT_A_DURATION } from '../../../src/api/v1/duration.ts';
-import { MAX_ITEMS, OAAT_TYPE_RULES } from '../../../src/api/v1/schema.ts';
-import { validateGroupSpec, validateOaatType, type Problem } from '../../../src/api/v1/validation.ts';
+import { MAX_ITEMS, MAX_WINDOWS, OAAT_TYPE_RULES, WINDOW_RULES } from '../../../src/api/v1/schema.ts';
+import { NOT_A_TIME_OF_DAY, NOT_A_TIME_ZONE_NAME, UNKNOWN_TIME_ZONE } from '../../../src/api/v1/time-of-day.ts';
+import { validateGroupSpec, validateOaatType, validateWindows, type Problem } from '../../../src/api/v1/validation.ts';
 
 const REPO = new URL('../../../', import.meta.url);
 
@@ -155,10 +156,90 @@ describe('validateGroupSpec', () => {
 
   it('checks the types of spec.windows and spec.paused', () => {
     expect(errorsOf(withSpec({ windows: [{ noStartItem: { start: { time: '02:00' }, end: { time: '05:00' } } }], paused: true }))).toEqual([]);
-    expect(errorsOf(withSpec({ windows: [{ noStartItem: { start: { time: 2 } } }], paused: 'yes' }))).toEqual([
-      { path: 'spec.windows[0].noStartItem.start.time', message: 'Invalid value: must be of type string' },
+    expect(errorsOf(withSpec({ windows: [{ noStartItem: { start: { time: 2 }, end: { time: '05:00' } } }], paused: 'yes' }))).toEqual([
+      { path: 'spec.windows[0].noStartItem.start.time', message: 'window windows[0]: Invalid value: must be of type string' },
       { path: 'spec.paused', message: 'Invalid value: must be of type boolean' },
     ]);
+  });
+
+  describe('spec.windows and spec.timeZone', () => {
+    const span = (start: string, end: string): Record<string, unknown> => ({ start: { time: start }, end: { time: end } });
+    const windowErrors = (window: Record<string, unknown>, extra: Record<string, unknown> = {}): Problem[] => errorsOf(withSpec({ windows: [window], ...extra }));
+
+    it("accepts the original's windows (no name, noStartItem only) and the new fields", () => {
+      expect(windowErrors({ noStartItem: span('02:00', '05:00') })).toEqual([]);
+      expect(windowErrors({ name: 'backup', noRunItem: span('22:00', '02:00'), timeZone: 'Europe/Berlin', days: ['Mon', 'Sun'] }, { timeZone: 'America/New_York' })).toEqual([]);
+    });
+
+    it.each(['2:00', '02:00', '23:59:59', '0:00:00', '02:00 +10:00', '02:00+10:00', '02:00Z', '02:00 -0530', '02:00 +1:30', '02:00 -14:00'])('accepts the time %j', (time) => {
+      expect(windowErrors({ noStartItem: span(time, time) })).toEqual([]);
+    });
+
+    it.each(['24:00', '2:0', '02:00:60', '12:60', '02:00 +15:00', '02:00 +10', '02:00 PST', 'noon', '', ' 02:00', '02:00 ', '02.00'])(
+      'rejects the time %j, naming the window',
+      (time) => {
+        expect(windowErrors({ name: 'nightly', noStartItem: span('01:00', time) })).toEqual([
+          { path: 'spec.windows[0].noStartItem.end.time', message: `window "nightly": ${JSON.stringify(time)} ${NOT_A_TIME_OF_DAY}` },
+        ]);
+      },
+    );
+
+    it('requires exactly one of noStartItem and noRunItem, each with a start and an end time', () => {
+      const oneKind = `window windows[0]: ${WINDOW_RULES.oneKind.message}`;
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), noRunItem: span('1:00', '2:00') })).toEqual([{ path: 'spec.windows[0]', message: oneKind }]);
+      expect(windowErrors({ name: 'empty' })).toEqual([{ path: 'spec.windows[0]', message: `window "empty": ${WINDOW_RULES.oneKind.message}` }]);
+      expect(windowErrors({ noRunItem: { start: {} } })).toEqual([
+        { path: 'spec.windows[0].noRunItem.end', message: 'window windows[0]: Required value' },
+        { path: 'spec.windows[0].noRunItem.start.time', message: 'window windows[0]: Required value' },
+      ]);
+    });
+
+    it('requires days from Mon to Sun, at least one', () => {
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), days: ['Mon', 'monday'] })).toEqual([
+        { path: 'spec.windows[0].days[1]', message: 'window windows[0]: Unsupported value: "monday": supported values: "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"' },
+      ]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), days: [] })).toEqual([
+        { path: 'spec.windows[0].days', message: 'window windows[0]: Too few: 0 items, at least 1 is required' },
+      ]);
+    });
+
+    it('requires unique names (unnamed windows are called by their index)', () => {
+      const windows = [{ name: 'a', noStartItem: span('1:00', '2:00') }, { noStartItem: span('1:00', '2:00') }, { noStartItem: span('1:00', '2:00') }];
+      expect(errorsOf(withSpec({ windows }))).toEqual([]);
+      expect(errorsOf(withSpec({ windows: [...windows, { name: 'a', noRunItem: span('3:00', '4:00') }] }))).toEqual([
+        { path: 'spec.windows', message: WINDOW_RULES.uniqueNames.message },
+      ]);
+      expect(errorsOf(withSpec({ windows: Array.from({ length: MAX_WINDOWS + 1 }, () => ({ noStartItem: span('1:00', '2:00') })) }))).toEqual([
+        { path: 'spec.windows', message: `Too many: ${MAX_WINDOWS + 1} items, at most ${MAX_WINDOWS} are allowed` },
+      ]);
+    });
+
+    it('requires time zones the operator knows, by IANA name', () => {
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), timeZone: 'Europe/Nowhere' }, { timeZone: 'Mars/Olympus_Mons' })).toEqual([
+        { path: 'spec.timeZone', message: `"Mars/Olympus_Mons" ${UNKNOWN_TIME_ZONE}` },
+        { path: 'spec.windows[0].timeZone', message: `window windows[0]: "Europe/Nowhere" ${UNKNOWN_TIME_ZONE}` },
+      ]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), timeZone: '+10:00' })).toEqual([
+        { path: 'spec.windows[0].timeZone', message: `window windows[0]: "+10:00" ${NOT_A_TIME_ZONE_NAME}` },
+      ]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00') }, { timeZone: 'UTC' })).toEqual([]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), timeZone: 'Etc/GMT+5' })).toEqual([]);
+    });
+
+    it('requires the same UTC offset at both ends of a window, or none', () => {
+      expect(windowErrors({ noStartItem: span('22:00 +10:00', '05:00 +1000') })).toEqual([]);
+      expect(windowErrors({ noStartItem: span('22:00Z', '05:00 +00:00') })).toEqual([]);
+      expect(windowErrors({ name: 'mixed', noStartItem: span('22:00 +10:00', '05:00') })).toEqual([
+        { path: 'spec.windows[0].noStartItem.end.time', message: 'window "mixed": Invalid value: "05:00": give start and end the same UTC offset, or none (the start is "22:00 +10:00")' },
+      ]);
+    });
+
+    it('validateWindows reports exactly the window and zone part of the errors', () => {
+      const spec = withSpec({ frequency: 'often', timeZone: 'Nowhere', windows: [{ name: 'x', noStartItem: span('25:00', '1:00') }, { noRunItem: span('1:00', '2:00'), timeZone: 'Nowhere/Else' }] });
+      const errors = errorsOf(spec);
+      expect(errors.map((p) => p.path)).toEqual(['spec.frequency', 'spec.windows[0].noStartItem.start.time', 'spec.timeZone', 'spec.windows[1].timeZone']);
+      expect(validateWindows(spec)).toEqual(errors.slice(1));
+    });
   });
 
   it('ignores fields the schema does not declare (the API server prunes them)', () => {
