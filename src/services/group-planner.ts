@@ -27,6 +27,7 @@ import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts'
 import { randomIndex, type Rng } from './rng.ts';
 import { failureWaitMs, type FailureRules, selectItem } from './selection-policy.ts';
 import { type ItemRequest, pendingRequest } from './item-requests.ts';
+import { compileWindows, startAllowed } from './windows.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
@@ -675,9 +676,19 @@ class Planner {
     return undefined;
   }
 
-  /** The item the selection policy chooses; when none is eligible, notes when one will be and wakes then. */
+  /**
+   * The item the selection policy chooses, outside blackout windows; when none may start, notes
+   * when one will (`nextEligibleAt`) and wakes just after.
+   */
   private selectedItem(report: GroupSpecReport): { item: string; request?: undefined } | undefined {
     const { draft, now, group } = this;
+    // Inside a window (either kind) nothing starts; the group wakes as it closes.
+    const window = startAllowed(compileWindows(group.spec).windows, now);
+    if (window.blockedBy !== undefined) {
+      draft.status.nextEligibleAt = window.at === undefined ? null : iso(window.at);
+      if (window.at !== undefined) this.wake(window.at + ELIGIBILITY_WAKE_MARGIN_MS);
+      return undefined;
+    }
     const history = new Map(
       report.items.map((item) => {
         const status = draft.status.items?.[item];

@@ -35,7 +35,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** How far {@link nextWindowOpening} and {@link firstInstantOutside} look ahead: a week and a day, so every weekday is seen. */
+/** How far {@link nextWindowOpening} and {@link startAllowed} look ahead: a week and a day, so every weekday is seen. */
 export const WINDOW_SEARCH_HORIZON = 8 * DAY;
 
 /** The zone of a window's times. */
@@ -230,16 +230,19 @@ export function nextWindowOpening(windows: readonly CompiledWindow[], kind: Wind
 }
 
 /**
- * The first instant at or after `instant` that no window of `kind` holds: `instant` itself when
- * none does, else when the windows holding it, one after another, have all closed (a group
- * blocked by them can wake then). Undefined when windows hold every instant up to
- * {@link WINDOW_SEARCH_HORIZON} ahead.
+ * When an item may start, seen from `instant`: not inside a window of either kind (a `noRunItem`
+ * window forbids starting inside it too). `blockedBy` is the window holding `instant`, if one
+ * does, and `at` the first instant no window holds (`instant` itself when none does); `at` is
+ * undefined when windows hold every instant up to {@link WINDOW_SEARCH_HORIZON} ahead.
  */
-export function firstInstantOutside(windows: readonly CompiledWindow[], kind: WindowKind, instant: number): number | undefined {
+export function startAllowed(windows: readonly CompiledWindow[], instant: number): { at: number | undefined; blockedBy: WindowOccurrence | undefined } {
+  const holding = (at: number): WindowOccurrence | undefined => windowAt(windows, 'noStartItem', at) ?? windowAt(windows, 'noRunItem', at);
+  const blockedBy = holding(instant);
+  // Windows that touch or overlap (of either kind) block one after another.
   let free = instant;
-  for (let holding = windowAt(windows, kind, free); holding !== undefined; holding = windowAt(windows, kind, free)) {
-    free = holding.closesAt;
-    if (free >= instant + WINDOW_SEARCH_HORIZON) return undefined;
+  for (let window = blockedBy; window !== undefined; window = holding(free)) {
+    free = window.closesAt;
+    if (free >= instant + WINDOW_SEARCH_HORIZON) return { at: undefined, blockedBy };
   }
-  return free;
+  return { at: free, blockedBy };
 }

@@ -78,6 +78,17 @@ it('runs items with any names, in a group whose name is longer than a label valu
   expect(Object.keys(group.status?.items ?? {}).sort()).toEqual([...items].sort());
 });
 
+it('says which window is wrong when its time zone is unknown, and starts nothing', async () => {
+  await ns().group('martian', ['a'], { windows: [{ name: 'night', timeZone: 'Mars/Olympus_Mons', noStartItem: { start: { time: '01:00' }, end: { time: '02:00' } } }] });
+  ns().startOperator();
+  const group = await ns().waitForGroup('martian', (g) => g.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'InvalidSpec', 'Ready=False InvalidSpec');
+  const ready = group.status?.conditions?.find((c) => c.type === 'Ready');
+  expect(ready?.message).toContain('spec.windows[0].timeZone');
+  expect(ready?.message).toContain('"Mars/Olympus_Mons" is not a time zone');
+  expect(ready?.message).toContain('"night"');
+  expect(group.status?.currentRun ?? undefined).toBeUndefined();
+});
+
 it('says so when a group has no items', async () => {
   await ns().group('empty', []);
   ns().startOperator();

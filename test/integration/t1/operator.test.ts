@@ -201,6 +201,22 @@ it('run-now starts an item inside its frequency after the current run, once per 
   expect((await ns().readGroup('asked')).status?.runSeq).toBe(closed.status?.runSeq);
 });
 
+it('starts nothing inside a noStartItem window, and the next item within a second after it closes', async () => {
+  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
+  const now = Date.now();
+  // The window holds until the end of its end second: it closes at the next whole second after now + 4 s.
+  const closesAt = Math.floor((now + 4_000) / 1_000) * 1_000 + 1_000;
+  await ns().group('blackout', ['a'], { windows: [{ name: 'maintenance', noStartItem: { start: { time: clock(now - 60_000) }, end: { time: clock(now + 4_000) } } }] });
+  ns().startOperator();
+  const waiting = await ns().waitForGroup('blackout', (g) => typeof g.status?.nextEligibleAt === 'string', 'nextEligibleAt');
+  expect(Date.parse(waiting.status?.nextEligibleAt ?? '')).toBe(closesAt);
+  expect(waiting.status?.currentRun ?? undefined).toBeUndefined();
+  await ns().runningPod('blackout');
+  const claimedAt = Date.parse((await ns().readGroup('blackout')).status?.currentRun?.claimedAt ?? '');
+  expect(claimedAt).toBeGreaterThanOrEqual(closesAt);
+  expect(claimedAt - closesAt).toBeLessThan(1_000);
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

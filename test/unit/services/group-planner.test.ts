@@ -467,6 +467,20 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(unknown.draft.status.reset).toEqual({ handled: 'zzz' });
   });
 
+  it('starts nothing inside a blackout window of either kind, wakes just after it closes, and a run-now request still runs', () => {
+    // NOW is 12:00 UTC; the window ends at the end of 12:00:09.
+    const blackout = { windows: [{ name: 'deploys', noStartItem: { start: { time: '11:00' }, end: { time: '12:00:09' } } }] };
+    const blocked = plan({ group: group({}, blackout) });
+    expect(blocked.claim).toBeUndefined();
+    expect(blocked.draft.status.nextEligibleAt).toBe(iso(NOW + 10_000));
+    expect(blocked.requeueAfterMs).toBe(10_000 + ELIGIBILITY_WAKE_MARGIN_MS);
+    expect(plan({ group: group({}, { windows: [{ noRunItem: { start: { time: '11:59' }, end: { time: '12:05' } } }] }) }).claim).toBeUndefined();
+    // Elsewhere in the day, in another zone: no effect.
+    expect(plan({ group: group({}, { ...blackout, timeZone: 'Asia/Tokyo' }) }).claim).toBeDefined();
+    // Explicit intent wins over windows.
+    expect(plan({ group: group({}, blackout, { [ANNOTATIONS.runNow]: 'a' }) }).claim).toMatchObject({ item: 'a', trigger: 'RunNow' });
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });

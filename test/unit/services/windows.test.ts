@@ -2,8 +2,8 @@ import { NOT_A_TIME_OF_DAY, UNKNOWN_TIME_ZONE } from '../../../src/api/v1/time-o
 import type { TimeWindow } from '../../../src/api/v1/types.ts';
 import {
   compileWindows,
-  firstInstantOutside,
   nextWindowOpening,
+  startAllowed,
   WINDOW_SEARCH_HORIZON,
   windowAt,
   type CompiledWindow,
@@ -236,16 +236,20 @@ describe('several windows', () => {
     expect(nextWindowOpening(windows, 'noStartItem', at('2026-06-10T00:00:00Z'))?.window.label).toBe('windows[1]');
   });
 
-  it('the first instant outside them follows windows that touch or overlap', () => {
-    const windows = compile([{ noStartItem: span('01:00', '02:59') }, { noStartItem: span('03:00', '04:00') }, { noStartItem: span('03:30', '04:30') }]);
-    expect(iso(firstInstantOutside(windows, 'noStartItem', at('2026-06-10T01:30:00Z')))).toBe('2026-06-10T04:31:00.000Z');
-    expect(iso(firstInstantOutside(windows, 'noStartItem', at('2026-06-10T12:00:00Z')))).toBe('2026-06-10T12:00:00.000Z');
-    expect(iso(firstInstantOutside([], 'noStartItem', at('2026-06-10T12:00:00Z')))).toBe('2026-06-10T12:00:00.000Z');
+  it('a start is allowed again once windows of either kind that touch or overlap have all closed', () => {
+    const windows = compile([{ name: 'a', noStartItem: span('01:00', '02:59') }, { noRunItem: span('03:00', '04:00') }, { noStartItem: span('03:30', '04:30') }]);
+    const blocked = startAllowed(windows, at('2026-06-10T01:30:00Z'));
+    expect(iso(blocked.at)).toBe('2026-06-10T04:31:00.000Z');
+    expect(blocked.blockedBy?.window.label).toBe('"a"');
+    // Inside a noRunItem window no item starts either.
+    expect(startAllowed(windows, at('2026-06-10T03:10:00Z')).blockedBy?.window.kind).toBe('noRunItem');
+    expect(startAllowed(windows, at('2026-06-10T12:00:00Z'))).toEqual({ at: at('2026-06-10T12:00:00Z'), blockedBy: undefined });
+    expect(startAllowed([], at('2026-06-10T12:00:00Z'))).toEqual({ at: at('2026-06-10T12:00:00Z'), blockedBy: undefined });
   });
 
   it(`none when windows hold every instant up to ${WINDOW_SEARCH_HORIZON / 86_400_000} days ahead`, () => {
     const always = compile([{ noStartItem: span('00:00', '23:59:59') }]);
-    expect(firstInstantOutside(always, 'noStartItem', at('2026-06-10T12:00:00Z'))).toBeUndefined();
+    expect(startAllowed(always, at('2026-06-10T12:00:00Z')).at).toBeUndefined();
     expect(nextWindowOpening(compile([{ noRunItem: span('1:00', '2:00') }]), 'noStartItem', at('2026-06-10T12:00:00Z'))).toBeUndefined();
   });
 });
