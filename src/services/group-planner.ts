@@ -17,15 +17,15 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_PENDING_TIMEOUT, failureBackoff, failureCoolOffMs, frequencyMs, pendingTimeoutMs, runTimeoutMs } from '../api/v1/defaults.ts';
 import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
-import type { CurrentRun, OaatGroup, OaatType } from '../api/v1/types.ts';
+import type { CurrentRun, NextReason, NextRun, OaatGroup, OaatType } from '../api/v1/types.ts';
 import { validateGroupSpec, validateOaatType, type GroupSpecReport } from '../api/v1/validation.ts';
 import { failureCount, iso, lastResultAt, StatusDraft, succeededOnce, type RunRecord } from './group-status.ts';
 import { isOurs, itemOfPod, runIdOf, runSeqOf } from './ownership.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from './pod-outcome.ts';
 import { containerProblems, renderPod } from './pod-templater.ts';
 import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts';
-import { randomIndex, type Rng } from './rng.ts';
-import { failureWaitMs, type FailureRules, selectItem } from './selection-policy.ts';
+import { randomIndex, type Rng, seededRng } from './rng.ts';
+import { type Blocker, failureWaitMs, type FailureRules, type ItemVerdict, selectItem, type SelectionInput } from './selection-policy.ts';
 import { type ItemRequest, pendingRequest } from './item-requests.ts';
 import { compileWindows, startAllowed } from './windows.ts';
 
@@ -48,6 +48,12 @@ export const REFUSALS_BEFORE_BACKOFF = 3;
 /** The first backoff after refused creates, doubling to {@link REFUSAL_BACKOFF_CAP_MS}. */
 export const REFUSAL_BACKOFF_BASE_MS = 30_000;
 export const REFUSAL_BACKOFF_CAP_MS = 10 * 60_000;
+/** The `status.next` reason for each rule that holds an item back. */
+const NEXT_REASON_OF: Record<Blocker, NextReason> = { frequency: 'Frequency', coolOff: 'CoolOff', retryFloor: 'RetryFloor', backoff: 'Backoff' };
+
+/** When a verdict's item may start: now when eligible. */
+const startsAt = (verdict: ItemVerdict, now: number): number => (verdict.eligible ? now : verdict.eligibleAt);
+
 /** A new claim is not sent once this much of the create grace has passed. */
 const CLAIM_SEND_FRACTION = 0.25;
 const RUN_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -246,6 +252,7 @@ class Planner {
     const paused = this.pause();
     this.backoff();
     if (ready && !paused) this.claimNext(report);
+    this.forecast(report, paused);
     this.reportStuck();
     this.pruneItems(report);
     this.draft.status.observedGeneration = this.group.metadata?.generation ?? 0;
@@ -551,6 +558,79 @@ class Planner {
     }
   }
 
+  /**
+   * The selection's input for `items` (of a valid spec), from the draft's history. EachOnce:
+   * items that have succeeded are left out, done for good.
+   */
+  private selectionInput(items: readonly string[], rng: Rng): SelectionInput {
+    const { draft, group, now } = this;
+    const history = new Map(
+      items.map((item) => {
+        const status = draft.status.items?.[item];
+        const lastSuccess = Date.parse(status?.last_success ?? '');
+        const lastFailure = Date.parse(status?.last_failure ?? '');
+        return [item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(status) }];
+      }),
+    );
+    return {
+      items: group.spec?.mode === 'EachOnce' ? items.filter((item) => !succeededOnce(draft.status.items?.[item])) : items,
+      history,
+      frequencyMs: frequencyMs(group.spec ?? {}),
+      ...this.failureRules(),
+      clock: { now: () => now },
+      rng,
+    };
+  }
+
+  /**
+   * (7) `status.next`: the item expected to start next, from when, and what holds it until then.
+   * Computed only when this write claims, closes or follows a spec change (or when the paused or
+   * complete state no longer matches it), so it never costs a write of its own as time passes:
+   * it is a forecast as of that write. The item is the one eligible soonest (ties: list order),
+   * other than the running one; none when only the running item could run next. Absent while
+   * the spec is invalid.
+   */
+  private forecast(report: GroupSpecReport, paused: boolean): void {
+    const { draft, group } = this;
+    const complete = draft.condition('Complete')?.status === 'True';
+    const stored = draft.status.next ?? undefined;
+    const due =
+      this.claimed !== undefined ||
+      draft.closed.length > 0 ||
+      (group.metadata?.generation ?? 0) !== (group.status?.observedGeneration ?? 0) ||
+      (stored?.reason === 'Paused') !== paused ||
+      (stored?.reason === 'Complete') !== complete;
+    if (!due) return;
+    const next = report.errors.length > 0 ? undefined : paused ? { reason: 'Paused' as const } : complete ? { reason: 'Complete' as const } : this.nextRun(report);
+    if (next === undefined) delete draft.status.next;
+    else draft.status.next = next;
+  }
+
+  /** The soonest-eligible item other than the running one, and the window that may hold it back. */
+  private nextRun(report: GroupSpecReport): NextRun | undefined {
+    const { draft, group, now } = this;
+    const running = draft.currentRun?.item;
+    // The verdicts only: the choice among eligible items is not predicted (it may be random).
+    const { verdicts } = selectItem(this.selectionInput(report.items.filter((item) => item !== running), seededRng(0)));
+    let soonest: ItemVerdict | undefined;
+    for (const verdict of verdicts) {
+      if (soonest === undefined || startsAt(verdict, now) < startsAt(soonest, now)) soonest = verdict;
+    }
+    if (soonest === undefined) return undefined;
+    const eligibleAt = startsAt(soonest, now);
+    const window = startAllowed(compileWindows(group.spec).windows, eligibleAt);
+    if (window.blockedBy !== undefined) {
+      const { index } = window.blockedBy.window;
+      return {
+        reason: 'Window',
+        item: soonest.item,
+        ...(window.at !== undefined && { at: iso(window.at) }),
+        window: group.spec?.windows?.[index]?.name ?? `windows[${String(index)}]`,
+      };
+    }
+    return { reason: soonest.eligible ? 'Eligible' : NEXT_REASON_OF[soonest.blockedBy], item: soonest.item, at: iso(eligibleAt) };
+  }
+
   /** What decides how long a failed item waits (a valid spec's). */
   private failureRules(): FailureRules {
     const spec = this.group.spec ?? {};
@@ -689,24 +769,7 @@ class Planner {
       if (window.at !== undefined) this.wake(window.at + ELIGIBILITY_WAKE_MARGIN_MS);
       return undefined;
     }
-    const history = new Map(
-      report.items.map((item) => {
-        const status = draft.status.items?.[item];
-        const lastSuccess = Date.parse(status?.last_success ?? '');
-        const lastFailure = Date.parse(status?.last_failure ?? '');
-        return [item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(status) }];
-      }),
-    );
-    // EachOnce: an item that has succeeded is done for good.
-    const items = group.spec?.mode === 'EachOnce' ? report.items.filter((item) => !succeededOnce(draft.status.items?.[item])) : report.items;
-    const selection = selectItem({
-      items,
-      history,
-      frequencyMs: frequencyMs(group.spec ?? {}),
-      ...this.failureRules(),
-      clock: { now: () => now },
-      rng: this.rng,
-    });
+    const selection = selectItem(this.selectionInput(report.items, this.rng));
     if (selection.item === undefined) {
       draft.status.nextEligibleAt = selection.nextEligibleAt === undefined ? null : iso(selection.nextEligibleAt);
       if (selection.nextEligibleAt !== undefined) this.wake(Math.max(now, selection.nextEligibleAt) + ELIGIBILITY_WAKE_MARGIN_MS);

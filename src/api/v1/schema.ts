@@ -14,7 +14,7 @@
  */
 import { durationValidation, MAX_DURATION_LENGTH } from './duration.ts';
 import { MAX_TIME_OF_DAY_LENGTH, MAX_TIME_ZONE_LENGTH, timeOfDayValidation, timeZoneValidation, WEEKDAY_ENUM } from './time-of-day.ts';
-import { GROUP, VERSION, type RunOutcome, type RunTrigger } from './types.ts';
+import { GROUP, VERSION, type NextReason, type RunOutcome, type RunTrigger } from './types.ts';
 
 /** How the API server reports a failed rule (apiextensions.k8s.io/v1 FieldValueErrorReason). */
 export type RuleReason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
@@ -196,6 +196,7 @@ const openObject = (description: string, extra: Partial<SchemaNode> = {}): Schem
 });
 
 const RUN_TRIGGERS = ['RunNow'] as const satisfies readonly RunTrigger[];
+const NEXT_REASONS = ['Eligible', 'Frequency', 'CoolOff', 'RetryFloor', 'Backoff', 'Window', 'Paused', 'Complete'] as const satisfies readonly NextReason[];
 
 /** A request annotation's handled value (services/item-requests.ts). */
 function handledRequest(description: string): SchemaNode {
@@ -460,7 +461,23 @@ const oaatGroupStatus: SchemaNode = {
       items: condition,
     },
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The spec generation the status was written from.' },
-    nextEligibleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the next item becomes eligible.' },
+    nextEligibleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the next item becomes eligible, while none is.' },
+    next: {
+      type: 'object',
+      nullable: true,
+      description: 'What is expected to start next, as of the last claim, close or spec change (never rewritten just because time passed).',
+      required: ['reason'],
+      properties: {
+        reason: {
+          type: 'string',
+          enum: NEXT_REASONS,
+          description: 'Eligible (it starts as soon as nothing runs), Frequency, CoolOff, RetryFloor or Backoff (what holds it until at), Window (a blackout window), Paused, Complete (EachOnce: every item succeeded).',
+        },
+        item: text('The item expected next.'),
+        at: dateTime('From when it may start.'),
+        window: text('The window holding it back, for reason Window.'),
+      },
+    },
     items: {
       type: 'object',
       description: 'Per item, by item name. Items no longer listed are pruned (see MAX_STATUS_ITEMS).',
@@ -605,7 +622,7 @@ export const OAAT_GROUP_CRD = customResourceDefinition({
     { name: 'Pod', type: 'string', jsonPath: '.status.handler_status.pod', description: 'The pod of the item running now.' },
     { name: 'LastRun', type: 'date', jsonPath: '.status.handler_status.last_run', description: 'When the last run started.' },
     // A time, not an age: the API server shows a future date as "<invalid>".
-    { name: 'NextEligible', type: 'string', jsonPath: '.status.nextEligibleAt', description: 'When the next item becomes eligible.' },
+    { name: 'Next', type: 'string', jsonPath: '.status.next.at', description: 'From when the next item may start (status.next says which and why).' },
   ],
 });
 

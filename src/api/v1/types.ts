@@ -90,6 +90,20 @@ export interface CurrentRun {
 /** Why a run started, when not by the selection policy. */
 export type RunTrigger = 'RunNow';
 
+/** Why the item in `status.next` does not start before its time, or why none will. */
+export type NextReason = 'Eligible' | 'Frequency' | 'CoolOff' | 'RetryFloor' | 'Backoff' | 'Window' | 'Paused' | 'Complete';
+
+/** `status.next`: what is expected to start next, as of the last claim, close or spec change. */
+export interface NextRun {
+  reason: NextReason;
+  /** The item (absent for Paused and Complete). */
+  item?: string;
+  /** RFC 3339: from when it may start (absent when no time is known). */
+  at?: string;
+  /** The window holding it back, by name (or `windows[<index>]`), for reason Window. */
+  window?: string;
+}
+
 /** The annotation value of a request the operator has acted on (services/item-requests.ts). */
 export interface HandledRequest {
   handled: string;
@@ -194,6 +208,7 @@ export interface OaatGroupStatus {
   observedGeneration?: number;
   /** RFC 3339: when the next item becomes eligible (informational). */
   nextEligibleAt?: string | null;
+  next?: NextRun | null;
   items?: Record<string, ItemStatus | null>;
   handler_status?: HandlerStatus;
 }

@@ -372,24 +372,30 @@ describe('status', () => {
   it('accepts the status this operator writes, and a merge patch null removes a key', async () => {
     await create(group(validGroupSpec));
     const status = {
-      currentRun: { id: 'r1x2', item: 'item1', podName: 'g-item1-abc123-r1x2', claimedAt: '2026-01-01T00:00:00Z' },
+      currentRun: { id: 'r1x2', item: 'item1', podName: 'g-item1-abc123-r1x2', claimedAt: '2026-01-01T00:00:00Z', trigger: 'RunNow' },
+      runNow: { handled: 'item1@2026-01-01T00:00:00Z' },
+      reset: { handled: '*' },
+      next: { reason: 'Window', item: 'item2', at: '2026-01-01T02:00:00Z', window: 'nightly' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 1 }],
       observedGeneration: 1,
       nextEligibleAt: '2026-01-01T01:00:00Z',
       items: {
         item2: {
           last_success: '2025-12-31T23:00:00Z',
+          last_failure: '2025-12-31T22:00:00Z',
+          retry_at: '2025-12-31T22:05:00Z',
           failure_count: 0,
           podphase: 'Succeeded',
-          last_run: { id: 'r0', podUID: 'u0', outcome: 'Succeeded', exitCode: 0, finishedAt: '2025-12-31T23:00:00Z' },
+          last_run: { id: 'r0', podUID: 'u0', outcome: 'Succeeded', exitCode: 0, finishedAt: '2025-12-31T23:00:00Z', trigger: 'RunNow' },
           runtime: { count: 2, total: 185.5, sumSquares: 17212.25, min: 90, max: 95.5, sample: [90, 95.5], lastUpdated: '2025-12-31T23:00:00Z' },
         },
       },
       handler_status: { state: 'running', currently_running: 'item1', pod: 'g-item1-abc123-r1x2', last_run: '2026-01-01T00:00:00Z' },
     };
     expect((await patchStatus('g', status)).status).toEqual(status);
-    const closed = await patchStatus('g', { currentRun: null, nextEligibleAt: null, handler_status: { currently_running: null, pod: null } });
+    const closed = await patchStatus('g', { currentRun: null, nextEligibleAt: null, next: null, handler_status: { currently_running: null, pod: null } });
     expect(closed.status?.currentRun).toBeUndefined();
+    expect(closed.status?.next).toBeUndefined();
     expect(closed.status?.nextEligibleAt).toBeUndefined();
     expect(closed.status?.handler_status).toEqual({ state: 'running', last_run: '2026-01-01T00:00:00Z' });
   });
@@ -428,12 +434,12 @@ describe('printer columns', () => {
   }
   const asTable = setHeaderOptions('Accept', 'application/json;as=Table;v=v1;g=meta.k8s.io');
 
-  it('OaatGroup: Ready, State, CurrentlyRunning, Pod, LastRun, NextEligible, Age', async () => {
+  it('OaatGroup: Ready, State, CurrentlyRunning, Pod, LastRun, Next, Age', async () => {
     await create(group(validGroupSpec));
     await patchStatus('g', {
       conditions: [{ type: 'Ready', status: 'True', reason: 'Valid', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' }],
       handler_status: { state: 'running', currently_running: 'item1', pod: 'g-item1-abc123-r1', last_run: '2021-04-15T06:32:00Z' },
-      nextEligibleAt: '2099-01-01T00:00:00Z',
+      next: { reason: 'Frequency', item: 'item2', at: '2099-01-01T00:00:00Z' },
     });
     const table = (await cluster.custom.getNamespacedCustomObject({ ...API, namespace, plural: 'oaatgroups', name: 'g' }, asTable)) as Table;
     expect(table.columnDefinitions.map((column) => [column.name, column.type])).toEqual([
@@ -443,12 +449,12 @@ describe('printer columns', () => {
       ['CurrentlyRunning', 'string'],
       ['Pod', 'string'],
       ['LastRun', 'date'],
-      ['NextEligible', 'string'],
+      ['Next', 'string'],
       ['Age', 'date'],
     ]);
     const [row] = table.rows;
     expect(row?.cells.slice(0, 5)).toEqual(['g', 'True', 'running', 'item1', 'g-item1-abc123-r1']);
-    // LastRun is shown as an age; NextEligible (in the future, where an age would read "<invalid>") as its time.
+    // LastRun is shown as an age; Next (in the future, where an age would read "<invalid>") as its time.
     expect(row?.cells[5]).toMatch(/^\d+[smhdy]/);
     expect(row?.cells[6]).toBe('2099-01-01T00:00:00Z');
     expect(row?.cells[7]).toMatch(/^\d+[smhdy]/);

@@ -481,6 +481,33 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(plan({ group: group({}, blackout, { [ANNOTATIONS.runNow]: 'a' }) }).claim).toMatchObject({ item: 'a', trigger: 'RunNow' });
   });
 
+  it('status.next: forecasts the next item, when and why, with each claim, close or spec change, and never as time passes', () => {
+    // A claim of one item: the other is eligible, so it runs right after.
+    const claiming = plan({ group: group({}, { oaatItems: ['a', 'b'] }) });
+    const other = claiming.claim?.item === 'a' ? 'b' : 'a';
+    expect(claiming.draft.status.next).toEqual({ reason: 'Eligible', item: other, at: iso(NOW) });
+    // A close without a claim: the item that becomes eligible soonest, and the rule holding it.
+    const items = { a: { last_success: iso(NOW - 3_000_000) }, b: { last_failure: iso(NOW - 60_000), failure_count: 3, last_success: iso(NOW - 7_200_000) } };
+    const closing = plan({
+      group: group({ currentRun: claim({ item: 'b' }), items, runSeq: 4, observedGeneration: 1 }, { failureCoolOff: '1m', failureBackoff: {} }),
+      pods: [pod({ phase: 'Failed', exitCode: 1, item: 'b', finishedAt: NOW - 1_000 })],
+      run: knows(),
+    });
+    expect(closing.claim).toBeUndefined();
+    // b failed a fourth time: 1m doubled three times is 8m, sooner than a's frequency.
+    expect(closing.draft.status.next).toEqual({ reason: 'Backoff', item: 'b', at: iso(NOW - 1_000 + 8 * 60_000) });
+    // Later, nothing changed: nothing is rewritten, though the forecast's time has come.
+    const idle = { ...closing.draft.status, observedGeneration: 1 };
+    const later = planGroup({ pods: [], type: TYPE, now: NOW + 60_000, group: group(idle, { oaatItems: ['a', 'b'], failureCoolOff: '1m', failureBackoff: {}, paused: false }) }, settings, seededRng(7));
+    expect(later.draft.status.next).toEqual(closing.draft.status.next);
+    // The frequency, a window, paused: each named.
+    const waiting = plan({ group: group({ items: { a: items.a }, observedGeneration: 0 }, { oaatItems: ['a'] }) });
+    expect(waiting.draft.status.next).toEqual({ reason: 'Frequency', item: 'a', at: iso(NOW - 3_000_000 + 3_600_000 + 1) });
+    const windows = [{ name: 'deploys', noStartItem: { start: { time: '11:00' }, end: { time: '12:00:09' } } }];
+    expect(plan({ group: group({ observedGeneration: 0 }, { windows }) }).draft.status.next).toMatchObject({ reason: 'Window', window: 'deploys', at: iso(NOW + 10_000) });
+    expect(plan({ group: group({ observedGeneration: 0 }, { paused: true }) }).draft.status.next).toEqual({ reason: 'Paused' });
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
