@@ -63,7 +63,7 @@ clean: ## remove build output (the tool cache stays: hack/tools.sh info shows it
 	rm -rf dist coverage
 
 # --- Helm chart, plain manifests, image, end-to-end (charts/oaat-operator) ---
-.PHONY: gen-manifests test-chart e2e-local e2e docker-build crds-upgrade release
+.PHONY: gen-manifests test-chart e2e-local e2e image docker-build crds-upgrade release
 IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 gen-manifests: deps ## write the chart's CRD template from config/crd/ and render config/rbac, config/manager from it (needs helm: built once)
@@ -79,6 +79,9 @@ e2e-local: deps ## chart + operator end to end on a local T2 control plane, no c
 
 e2e: deps ## kind + image + chart + samples (needs a container engine and kind; see hack/e2e.sh)
 	hack/e2e.sh
+
+image: deps ## the OCI image archive dist/oaat-operator-<version>.oci.tar, reproducibly, without a container engine (hack/image.sh)
+	hack/image.sh
 
 docker-build: ## build the operator image IMG (needs a container engine)
 	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make e2e-local' runs the image's contents without one" >&2; exit 1; }

@@ -12,6 +12,7 @@
 #   helm   helm (built lazily: only chart tests need it)
 #   helm-path  build helm if needed, then print the path of its binary (and nothing else on stdout)
 #   actionlint-path  the same for actionlint (the GitHub Actions workflow linter)
+#   image-path build hack/image/ (oaat-image) if needed, then print the path of its binary
 #   bindir [t0|t1|t2]  build that set (default t2), then print the directory holding
 #          unversioned links to every binary built so far
 #   check  only check that Go works and module checksums can be verified here
@@ -180,6 +181,21 @@ build_actionlint() {
     "-s -w -X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION"
 }
 
+# hack/image/ is this repository's own module: its binary is named by a hash of its sources,
+# so an edit builds a new one.
+IMAGE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/image" && pwd)
+image_tool() {
+  echo "$BIN/oaat-image-$(cat "$IMAGE_SRC"/go.mod "$IMAGE_SRC"/go.sum "$IMAGE_SRC"/*.go | sha256sum | cut -c1-12)"
+}
+build_image_tool() {
+  local out; out=$(image_tool)
+  [[ -x $out ]] && return 0
+  say "building oaat-image (hack/image)"
+  run oaat-image "building hack/image" bash -c 'cd "$1" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$2.tmp" .' \
+    _ "$IMAGE_SRC" "$out"
+  mv -f "$out.tmp" "$out"
+}
+
 # Every binary is built under its own lock, so racing callers wait for one build and reuse it.
 ensure() {
   local b
@@ -189,6 +205,7 @@ ensure() {
       kwok) locked "kwok-v$KWOK_VERSION" build_kwok ;;
       helm) locked "helm-v$HELM_VERSION" build_helm ;;
       actionlint) locked "actionlint-v$ACTIONLINT_VERSION" build_actionlint ;;
+      oaat-image) locked oaat-image build_image_tool ;;
       *) locked "$b-v$K8S_VERSION" build_kube "$b" ;;
     esac
   done
@@ -202,7 +219,7 @@ versioned() {
   case $1 in
     etcd) echo "$BIN/etcd-v$ETCD_VERSION" ;; kwok) echo "$BIN/kwok-v$KWOK_VERSION" ;;
     helm) echo "$BIN/helm-v$HELM_VERSION" ;; actionlint) echo "$BIN/actionlint-v$ACTIONLINT_VERSION" ;;
-    *) echo "$BIN/$1-v$K8S_VERSION" ;;
+    oaat-image) image_tool ;; *) echo "$BIN/$1-v$K8S_VERSION" ;;
   esac
 }
 
@@ -233,6 +250,7 @@ case ${1:-all} in
   helm) build helm ;;
   helm-path) build helm; versioned helm ;;
   actionlint-path) build actionlint; versioned actionlint ;;
+  image-path) build oaat-image; versioned oaat-image ;;
   bindir)
     case ${2:-t2} in
       t0) build "${T0[@]}" ;; t1) build "${T1[@]}" ;; t2) build "${T2[@]}" ;;
@@ -244,5 +262,5 @@ case ${1:-all} in
     echo "cache: $CACHE ($KEY)"
     echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION"
     du -sh "$BIN" "$GOMODCACHE" "$GOCACHE" 2>/dev/null || true ;;
-  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|actionlint-path|bindir|check|info]" >&2; exit 2 ;;
+  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|actionlint-path|image-path|bindir|check|info]" >&2; exit 2 ;;
 esac
