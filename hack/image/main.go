@@ -24,6 +24,7 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -279,29 +280,16 @@ type dockerManifest struct {
 // writeArchive writes img as an OCI layout plus a docker manifest.json into one tar, entries
 // sorted, and returns the manifest digest.
 func writeArchive(img v1.Image, out, name, tag string, mtime time.Time) (string, error) {
-	manifest, err := img.RawManifest()
-	if err != nil {
+	manifest, manifestErr := img.RawManifest()
+	config, configErr := img.RawConfigFile()
+	layers, layersErr := img.Layers()
+	if err := errors.Join(manifestErr, configErr, layersErr); err != nil {
 		return "", err
 	}
-	digest, err := img.Digest()
-	if err != nil {
-		return "", err
-	}
-	configName, err := img.ConfigName()
-	if err != nil {
-		return "", err
-	}
-	config, err := img.RawConfigFile()
-	if err != nil {
-		return "", err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return "", err
-	}
+	digest, configName := sha256Of(manifest), sha256Of(config)
 	blobs := map[string]func() (io.ReadCloser, int64, error){}
 	bytesBlob := func(b []byte) func() (io.ReadCloser, int64, error) {
-		return func() (io.ReadCloser, int64, error) { return io.NopCloser(strings.NewReader(string(b))), int64(len(b)), nil }
+		return func() (io.ReadCloser, int64, error) { return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil }
 	}
 	blobs[digest.Hex] = bytesBlob(manifest)
 	blobs[configName.Hex] = bytesBlob(config)
@@ -484,18 +472,23 @@ func untarFiles(archive, dir string) error {
 		if err := root.MkdirAll(path.Dir(h.Name), 0o755); err != nil {
 			return err
 		}
-		out, err := root.Create(h.Name)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(out, tr)
-		if closeErr := out.Close(); err == nil {
-			err = closeErr
-		}
-		if err != nil {
+		if err := createFile(root, h.Name, tr); err != nil {
 			return err
 		}
 	}
+}
+
+// createFile writes what r holds into a new file name under root (mode 0600 until set).
+func createFile(root *os.Root, name string, r io.Reader) error {
+	out, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, r)
+	if closeErr := out.Close(); err == nil {
+		err = closeErr
+	}
+	return err
 }
 
 // ociImage is the one image of the OCI layout in dir, its manifest and config checked against
@@ -539,7 +532,7 @@ func ociImage(dir string) (v1.Image, error) {
 }
 
 func sha256Of(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(strings.NewReader(string(b)))
+	h, _, _ := v1.SHA256(bytes.NewReader(b))
 	return h
 }
 
@@ -608,15 +601,7 @@ func applyFlattened(img v1.Image, rootfs string) error {
 			dirs = append(dirs, h)
 			continue
 		case tar.TypeReg:
-			out, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(out, tr)
-			if closeErr := out.Close(); err == nil {
-				err = closeErr
-			}
-			if err != nil {
+			if err := createFile(root, name, tr); err != nil {
 				return err
 			}
 		case tar.TypeSymlink:
