@@ -155,7 +155,7 @@ describe('helm template', () => {
     const main = container(objects);
     expect(spec?.replicas).toBe(1);
     expect(main.image).toBe(`oaat-operator:${VERSION}`);
-    expect(main.command).toEqual(['node', '--optimize-for-size', '--max-semi-space-size=2', '--max-old-space-size=256', 'dist/main.js']);
+    expect(main.command).toEqual(['/nodejs/bin/node', '--optimize-for-size', '--max-semi-space-size=2', '--max-old-space-size=256', '/app/dist/main.js']);
     expect(main.ports).toEqual([{ name: 'http-metrics', containerPort: 8080, protocol: 'TCP' }]);
     expect(main.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(main.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
@@ -204,7 +204,7 @@ describe('helm template', () => {
     const spec = deployment(objects).spec;
     expect(spec?.template.spec?.securityContext).toEqual({ runAsNonRoot: true, fsGroup: 2000 });
     expect(container(objects).securityContext).toMatchObject({ readOnlyRootFilesystem: false, allowPrivilegeEscalation: false, runAsNonRoot: true });
-    expect(container(objects).command?.slice(-3)).toEqual(['dist/main.js', '--workers=32', '--log-level=debug']);
+    expect(container(objects).command?.slice(-3)).toEqual(['/app/dist/main.js', '--workers=32', '--log-level=debug']);
     expect(spec?.template.spec?.volumes?.map((v) => v.name)).toEqual(['tmp', 'ca']);
     expect(container(objects).volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }, { name: 'ca', mountPath: '/etc/ca' }]);
     expect(spec?.template.spec?.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }]);
@@ -225,7 +225,7 @@ describe('helm template', () => {
 
   it('the node values set the V8 flags of the command', () => {
     const objects = render('--set', 'node.optimizeForSize=false', '--set', 'node.maxSemiSpaceMiB=4', '--set', 'node.maxOldSpaceMiB=300');
-    expect(container(objects).command).toEqual(['node', '--max-semi-space-size=4', '--max-old-space-size=300', 'dist/main.js']);
+    expect(container(objects).command).toEqual(['/nodejs/bin/node', '--max-semi-space-size=4', '--max-old-space-size=300', '/app/dist/main.js']);
   });
 
   it('a FlowSchema for the ServiceAccount only when enabled, at the priority level the values name', () => {

@@ -1,13 +1,17 @@
 /**
- * The chart installed with `helm install` into the test control plane, and the operator run as a
- * local process exactly as the chart's Deployment would run it: the container's command (with
- * `node` the test's Node 24) from the runtime image contents (`OAAT_E2E_APP_DIR`), the
- * container's environment, and a token of the chart's ServiceAccount (`kubectl create token`),
- * so it holds only what the chart's RBAC grants. The Deployment itself is installed with
- * `replicaCount=0`: there is no image to run here.
+ * The chart installed with `helm install` into the test control plane, and the operator run as
+ * the chart's Deployment would run it, from the image under test: the container's command, in
+ * the image's root filesystem (unpacked by the global setup), as the image's user, with the
+ * image's and the container's environment, the root filesystem read-only as the chart's
+ * securityContext says, and the in-cluster ServiceAccount volume holding a token of the chart's
+ * ServiceAccount (`kubectl create token`), so it holds only what the chart's RBAC grants (see
+ * ./image.ts). The Deployment itself is installed with `replicaCount=0`: there is no kubelet
+ * here to run it.
  *
- * The one deviation from the chart: OAAT_HTTP_ADDRESS binds a free loopback port instead of
- * the chart's :8080 (tests share the machine); {@link ChartOperator.chartEnv} keeps the chart's value.
+ * The deviations from a pod: the network is the host's, so OAAT_HTTP_ADDRESS binds a free
+ * loopback port instead of the chart's :8080 (tests share the machine;
+ * {@link ChartOperator.chartEnv} keeps the chart's value), and KUBERNETES_SERVICE_HOST/PORT
+ * name the kube-apiserver's loopback address.
  *
  * The suites share one control plane, so their releases share the CRDs as several releases in
  * one cluster do: none of them owns the CRDs (`crds.enabled=false`), which come from
@@ -16,7 +20,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
@@ -27,6 +31,7 @@ import { REPO_ROOT } from '../support/control-plane.ts';
 import { installOaatCrds } from '../support/oaat.ts';
 import type { LogRecord } from '../support/operator-process.ts';
 import { waitUntil } from '../support/wait.ts';
+import { containerProcess, imageUnderTest } from './image.ts';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'oaat-operator');
 
@@ -67,6 +72,8 @@ export class ChartOperator {
   chartEnv: Record<string, string> = {};
   /** The chart container's command. */
   command: string[] = [];
+  /** The chart container's securityContext.readOnlyRootFilesystem. */
+  readOnlyRootFilesystem = false;
   /** What `helm install` printed (NOTES included). */
   installOutput = '';
 
@@ -96,6 +103,7 @@ export class ChartOperator {
     const container = deployment.spec?.template.spec?.containers[0];
     if (container === undefined) throw new Error('the chart Deployment has no container');
     chart.command = container.command ?? [];
+    chart.readOnlyRootFilesystem = container.securityContext?.readOnlyRootFilesystem === true;
     for (const variable of container.env ?? []) {
       if (variable.value === undefined) throw new Error(`chart env ${variable.name} is not a plain value; the e2e harness cannot reproduce it`);
       chart.chartEnv[variable.name] = variable.value;
@@ -130,18 +138,20 @@ export class ChartOperator {
 
   /** Starts the operator as the chart's Deployment would run it (see the module comment). */
   start(): ChildProgram {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'oaat-e2e-sa-'));
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, this.cluster.kubeConfigWithToken(this.token()).exportConfig(), { mode: 0o600 });
-    const [program, ...args] = this.command;
-    if (program !== 'node') throw new Error(`the chart runs ${String(program)}, not node: update the e2e harness`);
-    this.program = new ChildProgram({
-      name: this.release,
-      command: process.execPath,
-      args,
-      cwd: required('OAAT_E2E_APP_DIR'),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: kubeconfig, ...this.chartEnv, OAAT_HTTP_ADDRESS: '127.0.0.1:0' },
+    // The ServiceAccount volume a pod gets: token, CA bundle, namespace.
+    const serviceAccountDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-e2e-sa-'));
+    chmodSync(serviceAccountDir, 0o755);
+    writeFileSync(path.join(serviceAccountDir, 'token'), this.token(), { mode: 0o644 });
+    copyFileSync(path.join(this.cluster.info.pki, 'ca.crt'), path.join(serviceAccountDir, 'ca.crt'));
+    writeFileSync(path.join(serviceAccountDir, 'namespace'), this.namespace, { mode: 0o644 });
+    const server = new URL(this.cluster.info.server);
+    const run = containerProcess(imageUnderTest(), {
+      command: this.command,
+      env: { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ...this.chartEnv, OAAT_HTTP_ADDRESS: '127.0.0.1:0' },
+      serviceAccountDir,
+      readOnlyRootFilesystem: this.readOnlyRootFilesystem,
     });
+    this.program = new ChildProgram({ name: this.release, ...run });
     this.program.start();
     return this.program;
   }
