@@ -85,7 +85,7 @@ image: deps ## the OCI image archive dist/oaat-operator-<version>.oci.tar, repro
 
 docker-build: ## build the operator image IMG (needs a container engine)
 	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make e2e-local' runs the image's contents without one" >&2; exit 1; }
-	docker build -t $(IMG) .
+	docker build --build-arg VERSION=$(lastword $(subst :, ,$(IMG))) -t $(IMG) .
 
 crds-upgrade: ## apply config/crd/ to the cluster in KUBECONFIG (CRDs no Helm release owns; a release with crds.enabled upgrades its own)
 	kubectl apply --server-side --force-conflicts -f config/crd/
