@@ -77,14 +77,14 @@ test-chart: deps ## helm lint/template of the chart, its values schema, up-to-da
 e2e-local: deps ## chart + operator end to end on a local T2 control plane, no container engine (see hack/e2e-local.sh)
 	hack/e2e-local.sh
 
-e2e: deps ## kind + image + chart + samples (needs a container engine and kind; see hack/e2e.sh)
+e2e: deps ## kind + image archive + chart + samples (needs a container engine and kind; see hack/e2e.sh)
 	hack/e2e.sh
 
 image: deps ## the OCI image archive dist/oaat-operator-<version>.oci.tar, reproducibly, without a container engine (hack/image.sh)
 	hack/image.sh
 
 docker-build: ## build the operator image IMG (needs a container engine)
-	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make e2e-local' runs the image's contents without one" >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make docker-build: no container engine: 'docker info' failed (start Docker, or use Podman's docker CLI); 'make image' builds the image without one" >&2; exit 1; }
 	docker build --build-arg VERSION=$(lastword $(subst :, ,$(IMG))) -t $(IMG) .
 
 crds-upgrade: ## apply config/crd/ to the cluster in KUBECONFIG (CRDs no Helm release owns; a release with crds.enabled upgrades its own)
