@@ -80,8 +80,9 @@ const SERVICE_ACCOUNT_MOUNT = 'var/run/secrets/kubernetes.io/serviceaccount';
  * Run inside the new mount namespace, before chroot (the image has no shell): the mounts a
  * container runtime makes (the root read-only when asked, /proc, /dev, an emptyDir-like tmpfs
  * on /tmp as the chart mounts one, the ServiceAccount volume), then the command chrooted,
- * in the image's working directory, as the image's user and group. No pid namespace and exec all the way: the program's pid is the child's, so
- * signals reach node directly. Mounts end with the namespace when the program exits.
+ * in the image's working directory, as the image's user and group. No pid namespace and exec
+ * all the way: the program's pid is the child's, so signals reach node directly. Mounts end
+ * with the namespace when the program exits.
  */
 const IN_NAMESPACE = `set -eu
 root=$1 sa=$2 ro=$3 uid=$4 gid=$5 wd=$6; shift 6
@@ -109,12 +110,14 @@ export function containerProcess(image: UnpackedImage, container: ContainerRun):
     const at = entry.indexOf('=');
     env[entry.slice(0, at)] = entry.slice(at + 1);
   }
-  // As the kubelet does when the image does not set HOME: the user's home from /etc/passwd.
-  env.HOME = '/home/nonroot';
-  Object.assign(env, container.env);
   const user = image.config.User ?? '';
   const [, uid, gid] = /^(\d+):(\d+)$/.exec(user) ?? [];
   if (uid === undefined || gid === undefined) throw new Error(`the image's user is ${JSON.stringify(user)}, not numeric uid:gid`);
+  // As container runtimes do when the image sets no HOME: the user's home in the image's
+  // /etc/passwd, else /.
+  const passwd = readFileSync(path.join(image.rootfs, 'etc', 'passwd'), 'utf8').split('\n').map((line) => line.split(':'));
+  if (!Object.hasOwn(env, 'HOME')) env.HOME = passwd.find((fields) => fields[2] === uid)?.[5] ?? '/';
+  Object.assign(env, container.env);
   return {
     command: 'unshare',
     args: [
