@@ -21,7 +21,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -31,7 +30,7 @@ import { REPO_ROOT } from '../support/control-plane.ts';
 import { installOaatCrds } from '../support/oaat.ts';
 import type { LogRecord } from '../support/operator-process.ts';
 import { waitUntil } from '../support/wait.ts';
-import { containerProcess, imageUnderTest } from './image.ts';
+import { containerProcess, imageUnderTest, WORK_DIR_ENV } from './image.ts';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'oaat-operator');
 
@@ -139,7 +138,7 @@ export class ChartOperator {
   /** Starts the operator as the chart's Deployment would run it (see the module comment). */
   start(): ChildProgram {
     // The ServiceAccount volume a pod gets: token, CA bundle, namespace.
-    const serviceAccountDir = mkdtempSync(path.join(os.tmpdir(), 'oaat-e2e-sa-'));
+    const serviceAccountDir = mkdtempSync(path.join(required(WORK_DIR_ENV), 'serviceaccount-'));
     chmodSync(serviceAccountDir, 0o755);
     writeFileSync(path.join(serviceAccountDir, 'token'), this.token(), { mode: 0o644 });
     copyFileSync(path.join(this.cluster.info.pki, 'ca.crt'), path.join(serviceAccountDir, 'ca.crt'));

@@ -14,10 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { helmBinary } from '../../hack/gen-manifests.ts';
 import integrationSetup from '../support/global-setup.ts';
-import { buildImage, publishImage, unpackImage } from './image.ts';
-
-/** The temp dir this setup made (the teardown removes it). */
-export const WORK_DIR_ENV = 'OAAT_E2E_WORK_DIR';
+import { buildImage, publishImage, unpackImage, WORK_DIR_ENV } from './image.ts';
 
 export default function globalSetup(): void {
   if (process.getuid?.() !== 0) throw new Error('the e2e project runs the operator from its unpacked image as the image\'s user (mount namespace, chroot): run it as root');

@@ -9,6 +9,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/control-plane.ts';
 
+/** Environment variable naming the e2e run's temp dir (image, root filesystem, ServiceAccount volumes), which the global teardown removes. */
+export const WORK_DIR_ENV = 'OAAT_E2E_WORK_DIR';
+
 /** Environment variable naming the JSON file of the {@link UnpackedImage} under test (set by the global setup). */
 export const IMAGE_INFO_ENV = 'OAAT_E2E_IMAGE_INFO';
 
