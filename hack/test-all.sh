@@ -45,7 +45,7 @@ step "integration tests"; npm run --silent test:integration -- --json --outputFi
 # Helm chart and release (offline checks), then the chart end to end on its own T2 control plane.
 step "chart checks: helm lint/template, values schema, generated manifests, make release's checks, actionlint of the workflows"
 npm run --silent test:chart -- --json --outputFile="$results/chart.json"
-step "e2e-local: chart + operator on a local T2 control plane"
+step "e2e-local: the image (built twice: same digest), then the chart + the operator run from it on a local T2 control plane"
 hack/e2e-local.sh --json --outputFile="$results/e2e.json"
 # Five fixed seeds of the short chaos profile (a full run is `make chaos`, see docs/reliability.md):
 # the built operator under faults on its own T2 control plane; liveness bounds x3 for slow machines.
