@@ -115,6 +115,8 @@ it('make crds-upgrade applies config/crd/ over the CRDs in place', () => {
   const out = execFileSync('make', ['--no-print-directory', 'crds-upgrade'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
+    // Not a socket on stdin (Node's default pipe): bash then reads /etc/bash.bashrc, as for a remote shell.
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KUBECONFIG: cluster.info.kubeconfig, PATH: `${cluster.info.binDir}:${process.env.PATH ?? ''}` },
   });
   expect(out).toContain('customresourcedefinition.apiextensions.k8s.io/oaatgroups.kawaja.net serverside-applied');
