@@ -8,6 +8,8 @@
 #
 # Tiers: T0 = etcd + kube-apiserver; T1 = T0 + KWOK with one fake node (kwok-node-0);
 #        T2 = T1 + kube-scheduler + kube-controller-manager (the default).
+# With CP_ATTACH_KUBECONFIG, `start` starts none of those: it attaches to the cluster of that
+# kubeconfig (e.g. kind, which has them all; tier T2) and starts only KWOK and its node there.
 #
 # Secrets are served without kube-apiserver's watch cache, so that compacting etcd makes a watch
 # from an old resourceVersion fail with 410 Gone, as it does on a busy cluster: tests of relisting
@@ -34,6 +36,9 @@
 #   CP_ADMISSION_PLUGINS admission plugins to enable beyond kube-apiserver's defaults, comma-
 #                  separated (e2e: OwnerReferencesPermissionEnforcement, as OpenShift has it)
 #   CP_START_TIMEOUT seconds each component may take to become ready (120)
+#   CP_ATTACH_KUBECONFIG a kubeconfig (copied to the state directory) of a running cluster to
+#                  attach to instead of starting one: only KWOK runs (`stop` stops it); info.json
+#                  then has an empty "etcd" and "pki" (this script holds neither)
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -85,17 +90,18 @@ alive() {
 # wait_ready NAME SECONDS CMD...: polls CMD until it succeeds; fails with the log path when the
 # component dies or the time runs out. A component that died while CMD succeeded fails too:
 # CMD then reached another process on the same port (another control plane took it first).
+# NAME without a pid file (the kwok node, an attached cluster) is only polled.
 wait_ready() {
   local name=$1 t=$2; shift 2
   local end=$((SECONDS + t))
   until "$@" >/dev/null 2>&1; do
-    if [[ $name != kwok-node ]] && ! alive "$name"; then
+    if [[ -e $STATE/$name.pid ]] && ! alive "$name"; then
       fail_start "$name exited during start-up (log: $LOGS/$name.log)" "$LOGS/$name.log"
     fi
     ((SECONDS < end)) || fail_start "$name not ready after ${t}s (log: $LOGS/${name%-node}.log)" "$LOGS/${name%-node}.log"
     sleep 0.2
   done
-  if [[ $name != kwok-node ]] && ! alive "$name"; then
+  if [[ -e $STATE/$name.pid ]] && ! alive "$name"; then
     fail_start "$name exited during start-up; its port answered from another process (log: $LOGS/$name.log)" "$LOGS/$name.log"
   fi
 }
@@ -268,22 +274,24 @@ start_reaper() {
 }
 
 write_info() {
-  local version; version=$(api /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')
-  local node=null
+  local version; version=$("$BIN/kubectl" --kubeconfig "$KC" get --raw /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')
+  local server; server=$("$BIN/kubectl" --kubeconfig "$KC" config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+  local node=null pki="" etcd=""
+  [[ -n ${CP_ATTACH_KUBECONFIG:-} ]] || pki=$PKI etcd=http://127.0.0.1:$EP
   if (($(tier_level "$TIER") >= 1)); then node="\"$NODE_NAME\""; fi
   cat >"$STATE/info.json" <<EOF
 {
   "tier": "$TIER",
   "kubeconfig": "$KC",
-  "server": "https://127.0.0.1:$AP",
-  "etcd": "http://127.0.0.1:$EP",
+  "server": "$server",
+  "etcd": "$etcd",
   "kubernetesVersion": "$version",
   "node": $node,
   "nodePods": $NODE_PODS,
   "binDir": "$BIN",
   "logDir": "$LOGS",
   "auditLog": $([[ ${CP_AUDIT:-0} == 1 ]] && echo "\"$LOGS/audit.log\"" || echo null),
-  "pki": "$PKI"
+  "pki": "$pki"
 }
 EOF
   {
@@ -303,16 +311,27 @@ start() {
   command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
   command -v curl >/dev/null || die "curl not found (apt-get install curl)"
   command -v setsid >/dev/null || die "setsid not found (apt-get install util-linux)"
-  BIN=$("$ROOT/hack/tools.sh" bindir "t$level") ||
+  local attach=${CP_ATTACH_KUBECONFIG:-}
+  if [[ -n $attach ]]; then
+    [[ $TIER == T2 ]] || die "CP_ATTACH_KUBECONFIG attaches to a whole cluster: tier T2, not $TIER"
+    [[ -r $attach ]] || die "CP_ATTACH_KUBECONFIG=$attach is not a readable file"
+  fi
+  # Attached, only KWOK and kubectl are needed (set t1).
+  BIN=$("$ROOT/hack/tools.sh" bindir "t$([[ -n $attach ]] && echo 1 || echo "$level")") ||
     die "the control-plane binaries are not available (see the tools.sh message above)"
   rm -rf "$STATE"; mkdir -p "$LOGS"
   trap 'fail_start "start-up interrupted" /dev/null' INT TERM
   if [[ -n ${CP_OWNER_PID:-} ]]; then start_reaper "$CP_OWNER_PID"; fi
   local t0=$SECONDS
-  certs
-  start_etcd
-  start_apiserver
-  if ((level >= 2)); then start_controllers; fi
+  if [[ -n $attach ]]; then
+    cp "$attach" "$KC"
+    wait_ready attached-cluster "$START_TIMEOUT" "$BIN/kubectl" --kubeconfig "$KC" get --raw /readyz
+  else
+    certs
+    start_etcd
+    start_apiserver
+    if ((level >= 2)); then start_controllers; fi
+  fi
   if ((level >= 1)); then start_kwok; fi
   write_info
   trap - INT TERM

@@ -24,6 +24,7 @@ export interface ControlPlaneInfo {
   tier: Tier;
   kubeconfig: string;
   server: string;
+  /** etcd's client URL; empty when the script attached to a cluster it did not start (CP_ATTACH_KUBECONFIG). */
   etcd: string;
   kubernetesVersion: string;
   /** The KWOK-managed node (T1 and up), else null. */
@@ -34,6 +35,7 @@ export interface ControlPlaneInfo {
   logDir: string;
   /** kube-apiserver's audit log when the plane was started with CP_AUDIT=1, else null. */
   auditLog: string | null;
+  /** The directory of the CA and admin certificates; empty when attached (see {@link ControlPlaneInfo.etcd}). */
   pki: string;
 }
 
