@@ -1,36 +1,28 @@
 /**
- * The chart installed with `helm install` into the test control plane, and the operator run as
- * the chart's Deployment would run it, from the image under test: the container's command, in
- * the image's root filesystem (unpacked by the global setup), as the image's user, with the
- * image's and the container's environment, the root filesystem read-only as the chart's
- * securityContext says, and the in-cluster ServiceAccount volume holding a token of the chart's
- * ServiceAccount (`kubectl create token`), so it holds only what the chart's RBAC grants (see
- * ./image.ts). The Deployment itself is installed with `replicaCount=0`: there is no kubelet
- * here to run it.
+ * The chart installed with `helm install` into the test cluster, and its operator, run by the
+ * {@link OperatorRunner} the global setup chose (./operator-runner.ts): from the unpacked image
+ * on the local control plane (`make e2e-local`), or as the chart's Deployment in kind
+ * (`make e2e`). The Deployment is installed with `replicaCount=0` in both: locally there is no
+ * kubelet to run it, and in kind the runner scales it up when a suite starts the operator.
  *
- * The deviations from a pod: the network is the host's, so OAAT_HTTP_ADDRESS binds a free
- * loopback port instead of the chart's :8080 (tests share the machine;
- * {@link ChartOperator.chartEnv} keeps the chart's value), and KUBERNETES_SERVICE_HOST/PORT
- * name the kube-apiserver's loopback address.
- *
- * The suites share one control plane, so their releases share the CRDs as several releases in
- * one cluster do: none of them owns the CRDs (`crds.enabled=false`), which come from
- * config/crd/; crds.test.ts tests the release that owns them. Release namespaces enforce Pod
- * Security `restricted`, as the chart's pod must pass it.
+ * The suites share one cluster, so their releases share the CRDs as several releases in one
+ * cluster do: none of them owns the CRDs (`crds.enabled=false`), which come from config/crd/;
+ * crds.test.ts tests the release that owns them. Release namespaces enforce Pod Security
+ * `restricted`, as the chart's pod must pass it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { ChildProgram } from '../support/child-program.ts';
+import type { ChildProgram, ExitInfo, ProgramSpec } from '../support/child-program.ts';
 import { POD_SECURITY_RESTRICTED, type TestCluster } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { installOaatCrds } from '../support/oaat.ts';
 import type { LogRecord } from '../support/operator-process.ts';
 import { waitUntil } from '../support/wait.ts';
-import { containerProcess, imageUnderTest, WORK_DIR_ENV } from './image.ts';
+import { requiredEnv } from './image.ts';
+import { operatorRunner, type OperatorRunner } from './operator-runner.ts';
 
 export const CHART = path.join(REPO_ROOT, 'charts', 'oaat-operator');
 
@@ -44,12 +36,6 @@ export const FAST_ENV = [
   { name: 'OAAT_BACKOFF_CAP', value: '1s' },
 ];
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is not set: run the e2e project (npm run test:e2e / make e2e-local), whose global setup sets it`);
-  return value;
-}
-
 interface Manifest {
   kind: string;
   metadata: { name: string; namespace?: string };
@@ -58,7 +44,7 @@ interface Manifest {
 
 /** Runs helm against the test control plane; throws with helm's output when it fails. */
 export function helm(cluster: TestCluster, ...args: string[]): string {
-  const result = spawnSync(required('HELM'), args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: cluster.info.kubeconfig } });
+  const result = spawnSync(requiredEnv('HELM'), args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: cluster.info.kubeconfig } });
   if (result.status !== 0) throw new Error(`helm ${args.join(' ')} failed (exit ${String(result.status)}): ${result.stdout}${result.stderr}`);
   return result.stdout;
 }
@@ -80,20 +66,22 @@ export class ChartOperator {
     readonly cluster: TestCluster,
     readonly release: string,
     readonly namespace: string,
+    private readonly runner: OperatorRunner,
   ) {}
 
   /**
    * Applies the CRDs of config/crd/ (idempotent), then `helm install`s the chart into a fresh
    * release namespace enforcing Pod Security `restricted`, with `values` (helm flags) after
-   * crds.enabled=false, replicaCount=0 and the fast settings.
+   * crds.enabled=false, replicaCount=0, the fast settings and the runner's values.
    */
   static async install(cluster: TestCluster, values: string[] = []): Promise<ChartOperator> {
     await installOaatCrds(cluster);
     const namespace = await cluster.createNamespace('oaat-system', POD_SECURITY_RESTRICTED);
-    const chart = new ChartOperator(cluster, `oaat-operator-${randomBytes(3).toString('hex')}`, namespace);
+    const runner = operatorRunner();
+    const chart = new ChartOperator(cluster, `oaat-operator-${randomBytes(3).toString('hex')}`, namespace, runner);
     chart.installOutput = helm(
       cluster, 'install', chart.release, CHART, '--namespace', namespace, '--set', 'crds.enabled=false',
-      '--set', 'replicaCount=0', '--set', 'logLevel=debug', '--set-json', `env=${JSON.stringify(FAST_ENV)}`, ...values,
+      '--set', 'replicaCount=0', '--set', 'logLevel=debug', '--set-json', `env=${JSON.stringify(FAST_ENV)}`, ...runner.installValues, ...values,
     );
     chart.manifest = parseAllDocuments(helm(cluster, 'get', 'manifest', chart.release, '--namespace', namespace))
       .map((document) => document.toJS() as Manifest | null)
@@ -127,31 +115,29 @@ export class ChartOperator {
     return `system:serviceaccount:${this.namespace}:${this.serviceAccount}`;
   }
 
-  /** A token of the chart's ServiceAccount from the TokenRequest API, through `kubectl create token`. */
-  token(): string {
-    return execFileSync(path.join(this.cluster.info.binDir, 'kubectl'), ['create', 'token', this.serviceAccount, '--namespace', this.namespace, '--duration', '1h'], {
-      encoding: 'utf8',
+  /** kubectl (of the cluster's binDir) against the test cluster, in the release namespace, as a program to spawn. */
+  kubectlProgram(...args: string[]): Omit<ProgramSpec, 'name'> {
+    return {
+      command: path.join(this.cluster.info.binDir, 'kubectl'),
+      args: ['--namespace', this.namespace, ...args],
       env: { ...process.env, KUBECONFIG: this.cluster.info.kubeconfig },
-    }).trim();
+    };
   }
 
-  /** Starts the operator as the chart's Deployment would run it (see the module comment). */
-  start(): ChildProgram {
-    // The ServiceAccount volume a pod gets: token, CA bundle, namespace.
-    const serviceAccountDir = mkdtempSync(path.join(required(WORK_DIR_ENV), 'serviceaccount-'));
-    chmodSync(serviceAccountDir, 0o755);
-    writeFileSync(path.join(serviceAccountDir, 'token'), this.token(), { mode: 0o644 });
-    copyFileSync(path.join(this.cluster.info.pki, 'ca.crt'), path.join(serviceAccountDir, 'ca.crt'));
-    writeFileSync(path.join(serviceAccountDir, 'namespace'), this.namespace, { mode: 0o644 });
-    const server = new URL(this.cluster.info.server);
-    const run = containerProcess(imageUnderTest(), {
-      command: this.command,
-      env: { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ...this.chartEnv, OAAT_HTTP_ADDRESS: '127.0.0.1:0' },
-      serviceAccountDir,
-      readOnlyRootFilesystem: this.readOnlyRootFilesystem,
-    });
-    this.program = new ChildProgram({ name: this.release, ...run });
-    this.program.start();
+  /** Runs kubectl (see {@link kubectlProgram}) and returns what it printed; throws when it fails. */
+  kubectl(...args: string[]): string {
+    const { command, args: argv, env } = this.kubectlProgram(...args);
+    return execFileSync(command, argv ?? [], { encoding: 'utf8', env });
+  }
+
+  /** A token of the chart's ServiceAccount from the TokenRequest API, through `kubectl create token`. */
+  token(): string {
+    return this.kubectl('create', 'token', this.serviceAccount, '--duration', '1h').trim();
+  }
+
+  /** Starts the operator with the runner (see the module comment); resolves once it runs. */
+  async start(): Promise<ChildProgram> {
+    this.program = await this.runner.start(this);
     return this.program;
   }
 
@@ -168,8 +154,7 @@ export class ChartOperator {
 
   /** GET on its probe and metrics server. */
   async http(pathname: string): Promise<{ status: number; text: string }> {
-    const port = Number((await this.logged('serving probes and metrics')).port);
-    const response = await fetch(`http://127.0.0.1:${String(port)}${pathname}`);
+    const response = await fetch(`${await this.runner.httpBase()}${pathname}`);
     return { status: response.status, text: await response.text() };
   }
 
@@ -184,11 +169,12 @@ export class ChartOperator {
   }
 
   /**
-   * Stops the operator (SIGTERM), uninstalls the release (checking that its cluster-scoped RBAC
-   * goes with it) and deletes the release namespace; returns how the operator exited.
+   * Stops the operator (SIGTERM, see {@link OperatorRunner.stop}), uninstalls the release
+   * (checking that its cluster-scoped RBAC goes with it) and deletes the release namespace;
+   * returns how the operator exited (undefined when it was never started).
    */
-  async uninstall(): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    const exit = this.program?.isRunning === true ? await this.program.kill('SIGTERM') : undefined;
+  async uninstall(): Promise<ExitInfo | undefined> {
+    const exit = await this.runner.stop();
     helm(this.cluster, 'uninstall', this.release, '--namespace', this.namespace, '--wait');
     const left = (await this.cluster.rbac.listClusterRole({ labelSelector: `app.kubernetes.io/instance=${this.release}` })).items;
     if (left.length > 0) throw new Error(`helm uninstall left ClusterRoles behind: ${left.map((r) => r.metadata?.name ?? '').join(', ')}`);

@@ -124,7 +124,7 @@ it('make crds-upgrade applies config/crd/ over the CRDs in place', () => {
 });
 
 it('the operator runs with the chart ServiceAccount: /healthz, /readyz and /metrics answer, and it holds the Lease in the release namespace', async () => {
-  chart.start();
+  await chart.start();
   await chart.logged('serving probes and metrics');
   expect(await chart.http('/healthz')).toEqual({ status: 200, text: 'ok\n' });
   await chart.ready();

@@ -34,6 +34,13 @@ export interface UnpackedImage {
   config: ImageConfig;
 }
 
+/** The value of environment variable `name`; throws naming it when it is unset or empty. */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: run the e2e project (make e2e-local, or make e2e against kind), whose global setup or script sets it`);
+  return value;
+}
+
 function run(what: string, command: string, args: string[]): string {
   const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`${what} failed (exit ${String(result.status)}); its message is above`);
@@ -60,9 +67,7 @@ export function publishImage(image: UnpackedImage, file: string): void {
 
 /** The image under test, as the global setup published it. */
 export function imageUnderTest(): UnpackedImage {
-  const file = process.env[IMAGE_INFO_ENV];
-  if (file === undefined || file === '') throw new Error(`${IMAGE_INFO_ENV} is not set: run the e2e project (make e2e-local), whose global setup sets it`);
-  return JSON.parse(readFileSync(file, 'utf8')) as UnpackedImage;
+  return JSON.parse(readFileSync(requiredEnv(IMAGE_INFO_ENV), 'utf8')) as UnpackedImage;
 }
 
 /** How a container of the image runs; what a pod spec and the kubelet add to the image. */

@@ -44,7 +44,7 @@ it('without pods/create the operator reports the 403 in its log, the group statu
     timeoutMs: 10_000,
   });
 
-  chart.start();
+  await chart.start();
   await chart.ready();
   await ns.group('denied', ['only']);
   const forbidden = `pods is forbidden: User "${chart.user}" cannot create resource "pods" in API group "" in the namespace "${ns.name}"`;

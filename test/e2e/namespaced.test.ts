@@ -59,7 +59,7 @@ it('grants the operator rules in the watched namespaces only, and the Lease in t
 
 it('runs items to success and failure in each watched namespace and leaves the others alone', async () => {
   await outside.group('ignored', ['x']);
-  chart.start();
+  await chart.start();
   await chart.ready();
   expect(await chart.http('/healthz')).toMatchObject({ status: 200 });
   await chart.logged('became leader');
