@@ -77,7 +77,7 @@ test-chart: deps ## helm lint/template of the chart, its values schema, up-to-da
 e2e-local: deps ## chart + operator end to end on a local T2 control plane, no container engine (see hack/e2e-local.sh)
 	hack/e2e-local.sh
 
-e2e: deps ## kind + image archive + chart + samples (needs a container engine and kind; see hack/e2e.sh)
+e2e: deps ## the e2e suites of e2e-local in kind: image archive loaded, chart Deployment (needs a container engine and kind; see hack/e2e.sh)
 	hack/e2e.sh
 
 image: deps ## the OCI image archive dist/oaat-operator-<version>.oci.tar, reproducibly, without a container engine (hack/image.sh)

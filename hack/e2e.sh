@@ -1,48 +1,48 @@
 #!/usr/bin/env bash
-# `make e2e`: the real thing, in a container engine: builds the image archive (hack/image.sh,
-# as `make image`), starts a kind cluster, loads the archive (`kind load image-archive`), installs the chart (CRDs included), applies the samples and waits until an
-# item of the sample group has succeeded; the cluster is deleted afterwards (E2E_KEEP=1 keeps
-# it). Without a container engine it says so and fails: use `make e2e-local` there.
+# `make e2e`: the e2e suites of `make e2e-local` against a kind cluster, the operator running as
+# the chart's real Deployment from the image archive. Checks first that a container engine
+# (`docker info`) and kind are there, and stops at once naming what is missing. Then builds the
+# archive (hack/image.sh, as `make image`), creates a kind cluster (with the
+# OwnerReferencesPermissionEnforcement admission plugin, as e2e-local's control plane has it),
+# loads the archive (`kind load image-archive`) and runs the jest `e2e` project in kind mode
+# (OAAT_E2E_KUBECONFIG, OAAT_E2E_KIND_IMAGE: see test/e2e/operator-runner.ts). The global setup
+# adds KWOK and its fake node to the cluster (hack/control-plane.sh with CP_ATTACH_KUBECONFIG),
+# where the item pods run. image.test.ts (the archive's contents, and a rebuild that must be
+# identical) needs no cluster but root to unpack: `make e2e-local` runs it, this script skips it.
+# The cluster is deleted at the end (E2E_KEEP=1 keeps it).
 #
-# Settings: E2E_CLUSTER (default oaat-e2e), KIND (default
-# kind on PATH), E2E_TIMEOUT (default 300s).
+# Usage: hack/e2e.sh [JEST ARGS...]   e.g. --testPathPatterns namespaced
+# Settings: E2E_CLUSTER (default oaat-e2e), KIND (default kind on PATH).
 # Not run in this repository's CI (no container engine there); `make e2e-local` is.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=$PWD/node_modules/.bin:$PATH
-CLUSTER=${E2E_CLUSTER:-oaat-e2e} KIND=${KIND:-kind} TIMEOUT=${E2E_TIMEOUT:-300s}
+CLUSTER=${E2E_CLUSTER:-oaat-e2e} KIND=${KIND:-kind}
 die() { echo "e2e: $*" >&2; exit 1; }
 
 docker info >/dev/null 2>&1 ||
   die "no container engine: 'docker info' failed. Install Docker (or Podman with its docker CLI), or run 'make e2e-local' (no engine needed)"
 command -v "$KIND" >/dev/null 2>&1 || die "kind not found (KIND=$KIND): go install sigs.k8s.io/kind@latest"
-HELM=${HELM:-$(hack/tools.sh helm-path)} || die "no helm: hack/tools.sh helm-path failed"
-command -v kubectl >/dev/null 2>&1 || PATH=$(hack/tools.sh bindir t0):$PATH
+hack/tools.sh t1 || die "building kubectl and kwok (hack/tools.sh t1) failed"
+hack/tools.sh helm || die "building helm (hack/tools.sh helm) failed"
 
-tag=$(node -p 'require("./package.json").version') work=$(mktemp -d)
-archive=$work/oaat-operator.oci.tar
+work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-hack/image.sh --out "$archive" || die "building the image archive (hack/image.sh) failed"
-"$KIND" create cluster --name "$CLUSTER" --wait 120s || die "kind create cluster failed"
+image=oaat-operator:$(node -p 'require("./package.json").version')
+hack/image.sh --out "$work/image.oci.tar" || die "building the image archive (hack/image.sh) failed"
+# An unversioned patch: kind maps it onto the kubeadm config version it uses.
+"$KIND" create cluster --name "$CLUSTER" --wait 120s --config - <<'CONFIG' || die "kind create cluster --name $CLUSTER failed"
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+kubeadmConfigPatches:
+- |
+  kind: ClusterConfiguration
+  apiServer:
+    extraArgs:
+      enable-admission-plugins: NodeRestriction,OwnerReferencesPermissionEnforcement
+CONFIG
 [[ ${E2E_KEEP:-0} == 1 ]] || trap 'rm -rf "$work"; "$KIND" delete cluster --name "$CLUSTER"' EXIT
-kubeconfig=$(mktemp); "$KIND" get kubeconfig --name "$CLUSTER" >"$kubeconfig"
-export KUBECONFIG=$kubeconfig
-"$KIND" load image-archive "$archive" --name "$CLUSTER" || die "kind load image-archive $archive failed"
-
-"$HELM" install oaat-operator charts/oaat-operator --namespace oaat-system --create-namespace --wait --timeout "$TIMEOUT" \
-  --set image.repository=oaat-operator --set image.tag="$tag" --set image.pullPolicy=Never ||
-  die "helm install failed"
-kubectl -n oaat-system rollout status deployment/oaat-operator --timeout "$TIMEOUT"
-curl_pod() { kubectl -n oaat-system run "probe-$RANDOM" --rm -i --restart=Never --image=busybox:1.37 -- wget -qO- "http://oaat-operator-metrics:8080$1"; }
-curl_pod /readyz | grep -q ok || die "/readyz of the operator did not answer ok"
-curl_pod /metrics | grep -q '^leader_election_master_status' || die "/metrics has no leader_election_master_status"
-
-kubectl apply -n default -f config/samples/oaattype.yaml -f config/samples/oaatgroup.yaml
-echo "e2e: waiting for an item of the sample group to succeed" >&2
-deadline=$((SECONDS + ${TIMEOUT%s}))
-until kubectl get og sample-echo -n default -o jsonpath='{.status.items}' | grep -q last_success; do
-  ((SECONDS < deadline)) || { kubectl -n oaat-system logs deployment/oaat-operator --tail=50 >&2; die "no item succeeded within $TIMEOUT"; }
-  sleep 3
-done
-kubectl get og -n default
-echo "e2e: passed" >&2
+"$KIND" get kubeconfig --name "$CLUSTER" >"$work/kubeconfig" || die "kind get kubeconfig --name $CLUSTER failed"
+"$KIND" load image-archive "$work/image.oci.tar" --name "$CLUSTER" || die "kind load image-archive failed"
+OAAT_E2E_KUBECONFIG=$work/kubeconfig OAAT_E2E_KIND_IMAGE=$image \
+  npm run --silent test:e2e -- --testPathIgnorePatterns image.test.ts "$@" || die "the e2e suites failed against kind cluster $CLUSTER"
