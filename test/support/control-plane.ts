@@ -67,6 +67,11 @@ export interface StartOptions {
   kwokPodParallelism?: number;
   /** `make run`'s KWOK: pods without an outcome annotation end by themselves (hack/kwok/demo-stages.yaml). */
   kwokDemo?: boolean;
+  /**
+   * A kubeconfig of a running cluster to attach to instead of starting one (CP_ATTACH_KUBECONFIG):
+   * only KWOK and its node are started there; `tier` must be T2.
+   */
+  attachKubeconfig?: string;
 }
 
 /** Starts a control plane and returns its description; throws with the script's message. */
@@ -78,6 +83,7 @@ export function startControlPlane(options: StartOptions): ControlPlaneInfo {
   if (options.nodePods !== undefined) env.CP_NODE_PODS = String(options.nodePods);
   if (options.kwokPodParallelism !== undefined) env.CP_KWOK_POD_PARALLELISM = String(options.kwokPodParallelism);
   if (options.kwokDemo === true) env.CP_KWOK_DEMO = '1';
+  if (options.attachKubeconfig !== undefined) env.CP_ATTACH_KUBECONFIG = options.attachKubeconfig;
   const result = spawnSync('bash', [SCRIPT, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
     throw new Error(`hack/control-plane.sh start --tier ${options.tier} failed (exit ${String(result.status)}); its message is above`);

@@ -142,3 +142,34 @@ describe('make run\'s KWOK (CP_KWOK_DEMO=1, a control plane of its own)', () => 
   });
 });
 
+
+describe('KWOK attached to a cluster it did not start (CP_ATTACH_KUBECONFIG, as `make e2e` uses it in kind)', () => {
+  let clusterDir: string;
+  let attachedDir: string;
+  let own: TestCluster;
+  let attached: TestCluster;
+
+  beforeAll(() => {
+    clusterDir = mkdtempSync(path.join(tmpdir(), 'oaat-attach-cluster-'));
+    attachedDir = mkdtempSync(path.join(tmpdir(), 'oaat-attach-kwok-'));
+    own = new TestCluster(startControlPlane({ stateDir: clusterDir, tier: 'T0', ownerPid: process.pid }));
+    attached = new TestCluster(startControlPlane({ stateDir: attachedDir, tier: 'T2', ownerPid: process.pid, attachKubeconfig: own.info.kubeconfig }));
+  });
+
+  afterAll(() => {
+    stopControlPlane(attachedDir);
+    stopControlPlane(clusterDir);
+  });
+
+  it('describes the cluster it attached to, adds the Ready fake node there, and runs pods on it as told; stop leaves the cluster running', async () => {
+    expect(attached.info).toMatchObject({ tier: 'T2', server: own.info.server, etcd: '', pki: '', node: 'kwok-node-0', kubernetesVersion: own.info.kubernetesVersion });
+    const fake = await own.core.readNode({ name: attached.info.node ?? '' });
+    expect(fake.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const ns = await attached.createNamespace('attached');
+    await attached.core.createNamespacedPod({ namespace: ns, body: podManifest({ name: 'told', nodeName: fake.metadata?.name ?? '', annotations: { [SIM.outcome]: 'fail', [SIM.exitCode]: '3' } }) });
+    const ended = await waitUntil(() => own.core.readNamespacedPod({ namespace: ns, name: 'told' }), terminal, { what: 'the pod on the attached KWOK node to end' });
+    expect(`${ended.status?.phase ?? ''} ${String(exitCodeOf(ended))}`).toBe('Failed 3');
+    stopControlPlane(attachedDir);
+    expect((await own.core.readNamespace({ name: ns })).metadata?.name).toBe(ns);
+  });
+});
