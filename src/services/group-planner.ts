@@ -14,7 +14,7 @@
  * selection and the claim, only while no other pod of the group is live (deleting included).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_PENDING_TIMEOUT, failureBackoff, failureCoolOffMs, frequencyMs, pendingTimeoutMs, runTimeoutMs } from '../api/v1/defaults.ts';
+import { DEFAULT_PENDING_TIMEOUT, failureBackoff, failureCoolOffMs, frequencyMs, pendingTimeoutMs, predictionRules, runTimeoutMs } from '../api/v1/defaults.ts';
 import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
 import type { CurrentRun, NextReason, NextRun, OaatGroup, OaatType } from '../api/v1/types.ts';
@@ -27,7 +27,8 @@ import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts'
 import { randomIndex, type Rng, seededRng } from './rng.ts';
 import { type Blocker, failureWaitMs, type FailureRules, type ItemVerdict, selectItem, type SelectionInput } from './selection-policy.ts';
 import { type ItemRequest, pendingRequest } from './item-requests.ts';
-import { compileWindows, startAllowed } from './windows.ts';
+import { type CompiledWindow, compileWindows, nextWindowOpening, startAllowed, type WindowOccurrence } from './windows.ts';
+import { predictedRuntimeMs } from './runtime-prediction.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
 export const CLOCK_SKEW_MARGIN_MS = 10_000;
@@ -50,6 +51,10 @@ export const REFUSAL_BACKOFF_BASE_MS = 30_000;
 export const REFUSAL_BACKOFF_CAP_MS = 10 * 60_000;
 /** The `status.next` reason for each rule that holds an item back. */
 const NEXT_REASON_OF: Record<Blocker, NextReason> = { frequency: 'Frequency', coolOff: 'CoolOff', retryFloor: 'RetryFloor', backoff: 'Backoff' };
+
+/** A window as status and Events name it: its name, or `windows[<index>]`. */
+const windowName = (group: OaatGroup, occurrence: WindowOccurrence): string =>
+  group.spec?.windows?.[occurrence.window.index]?.name ?? `windows[${String(occurrence.window.index)}]`;
 
 /** When a verdict's item may start: now when eligible. */
 const startsAt = (verdict: ItemVerdict, now: number): number => (verdict.eligible ? now : verdict.eligibleAt);
@@ -618,15 +623,14 @@ class Planner {
     }
     if (soonest === undefined) return undefined;
     const eligibleAt = startsAt(soonest, now);
-    const window = startAllowed(compileWindows(group.spec).windows, eligibleAt);
+    const windows = compileWindows(group.spec).windows;
+    const window = startAllowed(windows, eligibleAt);
     if (window.blockedBy !== undefined) {
-      const { index } = window.blockedBy.window;
-      return {
-        reason: 'Window',
-        item: soonest.item,
-        ...(window.at !== undefined && { at: iso(window.at) }),
-        window: group.spec?.windows?.[index]?.name ?? `windows[${String(index)}]`,
-      };
+      return { reason: 'Window', item: soonest.item, ...(window.at !== undefined && { at: iso(window.at) }), window: windowName(group, window.blockedBy) };
+    }
+    const crossing = this.crossing(windows, [soonest.item], eligibleAt);
+    if (crossing?.items.has(soonest.item) === true) {
+      return { reason: 'Window', item: soonest.item, at: iso(crossing.opening.closesAt), window: windowName(group, crossing.opening) };
     }
     return { reason: soonest.eligible ? 'Eligible' : NEXT_REASON_OF[soonest.blockedBy], item: soonest.item, at: iso(eligibleAt) };
   }
@@ -762,20 +766,51 @@ class Planner {
    */
   private selectedItem(report: GroupSpecReport): { item: string; request?: undefined } | undefined {
     const { draft, now, group } = this;
+    const windows = compileWindows(group.spec).windows;
     // Inside a window (either kind) nothing starts; the group wakes as it closes.
-    const window = startAllowed(compileWindows(group.spec).windows, now);
+    const window = startAllowed(windows, now);
     if (window.blockedBy !== undefined) {
       draft.status.nextEligibleAt = window.at === undefined ? null : iso(window.at);
       if (window.at !== undefined) this.wake(window.at + ELIGIBILITY_WAKE_MARGIN_MS);
       return undefined;
     }
-    const selection = selectItem(this.selectionInput(report.items, this.rng));
+    // Items predicted to be still running when the next noRunItem window opens wait until it has closed.
+    const input = this.selectionInput(report.items, this.rng);
+    const crossing = this.crossing(windows, input.items, now);
+    const selection = selectItem(crossing === undefined ? input : { ...input, items: input.items.filter((item) => !crossing.items.has(item)) });
     if (selection.item === undefined) {
-      draft.status.nextEligibleAt = selection.nextEligibleAt === undefined ? null : iso(selection.nextEligibleAt);
-      if (selection.nextEligibleAt !== undefined) this.wake(Math.max(now, selection.nextEligibleAt) + ELIGIBILITY_WAKE_MARGIN_MS);
+      const held = crossing !== undefined && crossing.items.size > 0 ? crossing.opening.closesAt : undefined;
+      const next = Math.min(selection.nextEligibleAt ?? Number.POSITIVE_INFINITY, held ?? Number.POSITIVE_INFINITY);
+      draft.status.nextEligibleAt = Number.isFinite(next) ? iso(next) : null;
+      if (Number.isFinite(next)) this.wake(Math.max(now, next) + ELIGIBILITY_WAKE_MARGIN_MS);
       return undefined;
     }
+    if (crossing !== undefined && predictedRuntimeMs(draft.status.items?.[selection.item], predictionRules(group.spec ?? {})) === undefined) {
+      this.events.push({
+        type: 'Warning',
+        reason: 'NoRuntimePrediction',
+        message:
+          `item ${selection.item} started with no runtime to predict (no successful run, no spec.runtimePrediction.defaultRuntime): ` +
+          `it may still run when window ${windowName(group, crossing.opening)} opens at ${iso(crossing.opening.opensAt)}`,
+      });
+    }
     return { item: selection.item };
+  }
+
+  /**
+   * The next noRunItem window opening after `at`, and those of `items` whose predicted run
+   * (runtime-prediction.ts) from `at` would not end before it opens; undefined without such a
+   * window ahead. An item without a prediction is not among them.
+   */
+  private crossing(windows: readonly CompiledWindow[], items: readonly string[], at: number): { opening: WindowOccurrence; items: ReadonlySet<string> } | undefined {
+    const opening = nextWindowOpening(windows, 'noRunItem', at);
+    if (opening === undefined) return undefined;
+    const rules = predictionRules(this.group.spec ?? {});
+    const crossingItems = items.filter((item) => {
+      const predicted = predictedRuntimeMs(this.draft.status.items?.[item], rules);
+      return predicted !== undefined && at + predicted >= opening.opensAt;
+    });
+    return { opening, items: new Set(crossingItems) };
   }
 
   /**

@@ -30,6 +30,7 @@ export const FAST_SETTINGS: Record<string, string> = {
 export interface GroupStatusView {
   currentRun?: { id: string; item: string; podName: string; claimedAt: string; trigger?: string } | null;
   runNow?: { handled: string };
+  next?: { reason: string; item?: string; at?: string; window?: string };
   reset?: { handled: string };
   /** Claims made so far (each claim adds one). */
   runSeq?: number;

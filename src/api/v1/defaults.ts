@@ -35,6 +35,29 @@ export function failureBackoff(spec: OaatGroupSpec): { multiplier: number; maxMs
   return { multiplier: backoff.multiplier ?? DEFAULT_BACKOFF_MULTIPLIER, maxMs: parseDuration(backoff.max ?? DEFAULT_BACKOFF_MAX) };
 }
 
+/** `spec.runtimePrediction`'s fields when absent. */
+export const DEFAULT_PREDICTION_PERCENTILE = 90;
+export const DEFAULT_PREDICTION_MARGIN_PERCENT = 50;
+export const DEFAULT_PREDICTION_MIN_BUFFER = '5m';
+
+/** The runtime prediction rules of a group (services/runtime-prediction.ts); the defaults when `runtimePrediction` is absent. */
+export function predictionRules(spec: OaatGroupSpec): {
+  percentile: number;
+  marginPercent: number;
+  minBufferMs: number;
+  defaultRuntimeMs: number | undefined;
+  runTimeoutMs: number | undefined;
+} {
+  const prediction = spec.runtimePrediction ?? {};
+  return {
+    percentile: prediction.percentile ?? DEFAULT_PREDICTION_PERCENTILE,
+    marginPercent: prediction.marginPercent ?? DEFAULT_PREDICTION_MARGIN_PERCENT,
+    minBufferMs: parseDuration(prediction.minBuffer ?? DEFAULT_PREDICTION_MIN_BUFFER, { allowZero: true }),
+    defaultRuntimeMs: prediction.defaultRuntime === undefined ? undefined : parseDuration(prediction.defaultRuntime),
+    runTimeoutMs: runTimeoutMs(spec),
+  };
+}
+
 /** `spec.pendingTimeout` when absent: generous, but a pod that never starts cannot block a group forever. */
 export const DEFAULT_PENDING_TIMEOUT = '1h';
 

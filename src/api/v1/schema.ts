@@ -195,6 +195,11 @@ const openObject = (description: string, extra: Partial<SchemaNode> = {}): Schem
   'x-kubernetes-preserve-unknown-fields': true,
 });
 
+/** A duration-valued field (api/v1/duration.ts). */
+function durationField(description: string, options: { allowZero?: boolean } = {}): SchemaNode {
+  return { type: 'string', description, maxLength: MAX_DURATION_LENGTH, 'x-kubernetes-validations': [durationValidation(options)] };
+}
+
 const RUN_TRIGGERS = ['RunNow'] as const satisfies readonly RunTrigger[];
 const NEXT_REASONS = ['Eligible', 'Frequency', 'CoolOff', 'RetryFloor', 'Backoff', 'Window', 'Paused', 'Complete'] as const satisfies readonly NextReason[];
 
@@ -298,6 +303,17 @@ const oaatGroupSpec: SchemaNode = {
           maxLength: MAX_DURATION_LENGTH,
           'x-kubernetes-validations': [durationValidation()],
         },
+      },
+    },
+    runtimePrediction: {
+      type: 'object',
+      description:
+        'How long an item is expected to run, so it starts only if it should end before a noRunItem window opens: the percentile of its past successful runtimes plus a margin (marginPercent of it, at least minBuffer), at most runTimeout.',
+      properties: {
+        percentile: { type: 'integer', minimum: 1, maximum: 100, description: 'Which percentile of the item\'s runtimes. Default 90.' },
+        marginPercent: { type: 'integer', minimum: 0, maximum: 1000, description: 'The margin, in percent of that runtime. Default 50.' },
+        minBuffer: durationField('The least margin, e.g. "5m" (the default; "0s": none).', { allowZero: true }),
+        defaultRuntime: durationField('The runtime assumed for an item without history, e.g. "30m". Default: none; such an item may start, with a Warning Event.'),
       },
     },
     oaatType: {

@@ -47,6 +47,8 @@ export interface OaatGroupSpec {
   failureCoolOff?: string;
   /** `Continuous` (default): items run again at their frequency; `EachOnce`: each item runs until it succeeds once. */
   mode?: 'Continuous' | 'EachOnce';
+  /** How long items are expected to run, for noRunItem windows (services/runtime-prediction.ts). */
+  runtimePrediction?: { percentile?: number; marginPercent?: number; minBuffer?: string; defaultRuntime?: string };
   /** The wait after a failure grows with consecutive failures (default: it does not). */
   failureBackoff?: { multiplier?: number; max?: string };
   /** Name of the OaatType, in the group's namespace, that says how to run an item. */

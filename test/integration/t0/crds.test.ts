@@ -180,6 +180,8 @@ describe('every rule rejects its bad input with a readable message, the one the 
     ['a frequency of 65 characters', group({ ...validGroupSpec, frequency: `5m${' '.repeat(63)}` }), 'spec.frequency', ''],
     ['a signed failureCoolOff', group({ ...validGroupSpec, failureCoolOff: '-5m' }), 'spec.failureCoolOff', `"-5m" ${NOT_A_DURATION}`],
     ['an unknown mode', group({ ...validGroupSpec, mode: 'Once' }), 'spec.mode', 'Unsupported value: "Once"'],
+    ['a prediction percentile of 0', group({ ...validGroupSpec, runtimePrediction: { percentile: 0 } }), 'spec.runtimePrediction.percentile', ''],
+    ['a zero default runtime', group({ ...validGroupSpec, runtimePrediction: { defaultRuntime: '0s' } }), 'spec.runtimePrediction.defaultRuntime', `"0s" ${DURATION_IS_ZERO}`],
     ['a backoff multiplier of 1', group({ ...validGroupSpec, failureBackoff: { multiplier: 1 } }), 'spec.failureBackoff.multiplier', ''],
     ['a fractional backoff multiplier', group({ ...validGroupSpec, failureBackoff: { multiplier: 1.5 } }), 'spec.failureBackoff.multiplier', ''],
     ['a zero backoff maximum', group({ ...validGroupSpec, failureBackoff: { max: '0s' } }), 'spec.failureBackoff.max', `"0s" ${DURATION_IS_ZERO}`],
@@ -254,6 +256,7 @@ describe('every rule rejects its bad input with a readable message, the one the 
     await create(group({ ...validGroupSpec, failureCoolOff: '0s', paused: true, oaatItems: ['a', 'a', 'i'.repeat(253)] }), true);
     await create(group({ ...validGroupSpec, failureBackoff: {}, mode: 'EachOnce' }), true);
     await create(group({ ...validGroupSpec, failureBackoff: { multiplier: 100, max: '1w' } }), true);
+    await create(group({ ...validGroupSpec, runtimePrediction: { percentile: 100, marginPercent: 0, minBuffer: '0s', defaultRuntime: '30m' } }), true);
     await create(oaatType({ type: 'pod', podspec: { container, containers: [], restartPolicy: '' } }), true);
   });
 });

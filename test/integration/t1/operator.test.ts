@@ -217,6 +217,27 @@ it('starts nothing inside a noStartItem window, and the next item within a secon
   expect(claimedAt - closesAt).toBeLessThan(1_000);
 });
 
+it('noRunItem: an item whose predicted end crosses the window does not start before it, and starts after it closes', async () => {
+  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
+  // The window opens 15 s from now; the item's one past run took 60 s, so it cannot fit before.
+  const opensAt = Math.ceil((Date.now() + 15_000) / 1_000) * 1_000;
+  const closesAt = opensAt + 3_000; // the end second 02 lasts to the start of second 03
+  await ns().group('norun', ['long'], {
+    frequency: '1h',
+    windows: [{ name: 'backup', noRunItem: { start: { time: clock(opensAt) }, end: { time: clock(opensAt + 2_000) } } }],
+    runtimePrediction: { marginPercent: 0, minBuffer: '0s' },
+  });
+  await ns().seedStatus('norun', { items: { long: { last_success: new Date(Date.now() - 7_200_000).toISOString(), runtime: { count: 1, total: 60, sumSquares: 3600, min: 60, max: 60, sample: [60] } } } });
+  ns().startOperator();
+  const held = await ns().waitForGroup('norun', (g) => g.status?.next?.reason === 'Window', 'next: Window');
+  expect(held.status?.next).toEqual({ reason: 'Window', item: 'long', window: 'backup', at: new Date(closesAt).toISOString() });
+  expect(held.status?.currentRun ?? undefined).toBeUndefined();
+  await ns().runningPod('norun');
+  const claimedAt = Date.parse((await ns().readGroup('norun')).status?.currentRun?.claimedAt ?? '');
+  expect(claimedAt).toBeGreaterThanOrEqual(closesAt);
+  expect(claimedAt - closesAt).toBeLessThan(1_000);
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

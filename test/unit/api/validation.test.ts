@@ -109,6 +109,21 @@ describe('validateGroupSpec', () => {
     });
   });
 
+  describe('spec.runtimePrediction', () => {
+    it.each([
+      [{ percentile: 101 }, 'spec.runtimePrediction.percentile', 'Invalid value: 101: must be less than or equal to 100'],
+      [{ marginPercent: -1 }, 'spec.runtimePrediction.marginPercent', 'Invalid value: -1: must be greater than or equal to 0'],
+      [{ minBuffer: '5' }, 'spec.runtimePrediction.minBuffer', `"5" ${NOT_A_DURATION}`],
+      [{ defaultRuntime: '0s' }, 'spec.runtimePrediction.defaultRuntime', `"0s" ${DURATION_IS_ZERO}`],
+    ])('rejects %j', (runtimePrediction, path, message) => {
+      expect(errorsOf(withSpec({ runtimePrediction }))).toEqual([{ path, message }]);
+    });
+
+    it('accepts a zero minimum buffer and every field at once', () => {
+      expect(errorsOf(withSpec({ runtimePrediction: { percentile: 50, marginPercent: 0, minBuffer: '0s', defaultRuntime: '30m' } }))).toEqual([]);
+    });
+  });
+
   describe('spec.oaatItems', () => {
     it('is optional: a group without items is valid and has none', () => {
       expect(validateGroupSpec({ oaatType: 't' })).toEqual({ errors: [], warnings: [], items: [], duplicates: [] });

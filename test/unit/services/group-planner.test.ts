@@ -508,6 +508,28 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(plan({ group: group({ observedGeneration: 0 }, { paused: true }) }).draft.status.next).toEqual({ reason: 'Paused' });
   });
 
+  it('noRunItem: starts only items predicted to end before the window opens; the others wait until it has closed', () => {
+    // NOW is 12:00; the window opens at 12:30 and closes at the end of 13:00.
+    const windows = [{ name: 'backup', noRunItem: { start: { time: '12:30' }, end: { time: '13:00' } } }];
+    const runtime = (seconds: number): Record<string, unknown> => ({ runtime: { count: 1, total: seconds, sumSquares: seconds * seconds, min: seconds, max: seconds, sample: [seconds] } });
+    const old = iso(NOW - 7_200_000);
+    const items = { long: { last_success: old, ...runtime(40 * 60) }, short: { last_success: old, ...runtime(5 * 60) } };
+    const both = plan({ group: group({ items }, { oaatItems: ['long', 'short'], windows }) });
+    expect(both.claim?.item).toBe('short'); // 5m + 5m buffer fits; 40m + 20m does not
+    const longOnly = plan({ group: group({ items, observedGeneration: 0 }, { oaatItems: ['long'], windows }) });
+    expect(longOnly.claim).toBeUndefined();
+    expect(longOnly.draft.status.nextEligibleAt).toBe(iso(Date.parse('2026-11-26T13:01:00Z')));
+    expect(longOnly.draft.status.next).toEqual({ reason: 'Window', item: 'long', at: '2026-11-26T13:01:00.000Z', window: 'backup' });
+    // A run timeout bounds the prediction; a shorter percentile or margin can make it fit too.
+    expect(plan({ group: group({ items }, { oaatItems: ['long'], windows, runTimeout: '20m' }) }).claim?.item).toBe('long');
+    expect(plan({ group: group({ items }, { oaatItems: ['long'], windows, runtimePrediction: { marginPercent: 0, minBuffer: '0s' } }) }).claim).toBeUndefined();
+    // No history and no default: it may start, with a Warning; a default runtime decides instead.
+    const fresh = plan({ group: group({}, { oaatItems: ['new'], windows }) });
+    expect(fresh.claim?.item).toBe('new');
+    expect(fresh.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'NoRuntimePrediction', message: expect.stringContaining('window backup opens at 2026-11-26T12:30:00.000Z') as unknown }));
+    expect(plan({ group: group({}, { oaatItems: ['new'], windows, runtimePrediction: { defaultRuntime: '1h' } }) }).claim).toBeUndefined();
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
