@@ -166,8 +166,14 @@ export class OaatGroupReconciler implements Reconciler {
       } else {
         await client.patch(PODS, namespace, name, { metadata: { annotations: { [ANNOTATIONS.stopReason]: action.reason } } });
         await client.delete(PODS, namespace, name, { uid });
-        events.record(group, 'Warning', action.reason, action.message);
-        log.warn(action.message);
+        // A window's stop is the schedule working, not a problem.
+        if (action.reason === 'WindowStopped') {
+          events.record(group, 'Normal', action.reason, action.message);
+          log.info(action.message);
+        } else {
+          events.record(group, 'Warning', action.reason, action.message);
+          log.warn(action.message);
+        }
       }
       return settings.requeueCapMs;
     } catch (error) {

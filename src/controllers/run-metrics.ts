@@ -23,7 +23,7 @@ export class PrometheusRunMetrics implements RunMetrics {
   constructor(registry: Registry) {
     this.runsClosed = new Counter({
       name: 'oaat_runs_closed_total',
-      help: 'Runs closed (their result recorded in the group status), by outcome: Succeeded, Failed, CreateFailed, Deleted, TimedOut, Lost.',
+      help: 'Runs closed (their result recorded in the group status), by outcome: Succeeded, Failed, CreateFailed, Deleted, TimedOut, Lost, WindowStopped.',
       labelNames: ['outcome'],
       registers: [registry],
     });

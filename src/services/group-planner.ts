@@ -27,7 +27,7 @@ import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts'
 import { randomIndex, type Rng, seededRng } from './rng.ts';
 import { type Blocker, failureWaitMs, type FailureRules, type ItemVerdict, selectItem, type SelectionInput } from './selection-policy.ts';
 import { type ItemRequest, pendingRequest } from './item-requests.ts';
-import { type CompiledWindow, compileWindows, nextWindowOpening, startAllowed, type WindowOccurrence } from './windows.ts';
+import { type CompiledWindow, compileWindows, nextWindowOpening, startAllowed, windowAt, type WindowOccurrence } from './windows.ts';
 import { predictedRuntimeMs } from './runtime-prediction.ts';
 
 /** How far the clocks of two operator processes may disagree, for deadlines they share. */
@@ -155,7 +155,10 @@ export type Action =
   /** Read the run's pod (absent from the cache) to learn whether it still exists and how it is. */
   | { readonly kind: 'read-pod'; readonly name: string }
   /** Mark the run's pod with why it is stopped, then delete it. */
-  | { readonly kind: 'stop'; readonly pod: V1Pod; readonly reason: 'RunTimeout' | 'PendingTimeout'; readonly message: string };
+  | { readonly kind: 'stop'; readonly pod: V1Pod; readonly reason: StopReason; readonly message: string };
+
+/** Why the operator stops a run's pod (kept in its stop-reason annotation, so a restart still knows). */
+export type StopReason = 'RunTimeout' | 'PendingTimeout' | 'WindowStopped';
 
 export interface GroupPlan {
   readonly draft: StatusDraft;
@@ -184,7 +187,8 @@ export function refusalBackoffMs(refusals: number): number {
 /**
  * How a run's pod ended, from its last state (terminal, or the last seen before it vanished).
  * A pod stopped by the kubelet's deadline or by this operator for a run timeout is `TimedOut`;
- * one stopped because it stayed Pending too long is `Failed` (PendingTimeout); one someone
+ * one stopped because it stayed Pending too long is `Failed` (PendingTimeout); one stopped as a
+ * `stopRunning` window opened is `WindowStopped` (not a failure); one someone
  * else deleted while it ran is `Deleted` (kubelets report a terminal phase before removing it,
  * with the exit code the deletion caused). `finishedAt` never lies in the future (a kubelet
  * clock ahead of ours); the runtime comes from the container's own start and finish.
@@ -196,7 +200,11 @@ export function recordOf(pod: V1Pod, now: number): RunRecord {
   const interrupted = deletedAt !== undefined && (end?.finishedAt ?? now) >= deletedAt;
   let outcome: RunRecord['outcome'] = end?.outcome ?? 'Deleted';
   let reason = end?.reason;
-  if (pod.status?.reason === 'DeadlineExceeded' || stopReason === 'RunTimeout') {
+  // A run that succeeded before a window's stop took effect keeps its success.
+  if (stopReason === 'WindowStopped' && !(end?.outcome === 'Succeeded' && !interrupted)) {
+    outcome = 'WindowStopped';
+    reason = stopReason;
+  } else if (pod.status?.reason === 'DeadlineExceeded' || stopReason === 'RunTimeout') {
     outcome = 'TimedOut';
     reason = stopReason ?? 'DeadlineExceeded';
   } else if (stopReason === 'PendingTimeout') {
@@ -368,7 +376,7 @@ class Planner {
     const code = record.exitCode === undefined ? '' : ` with exit code ${String(record.exitCode)}`;
     const why = record.reason === undefined || record.outcome === 'Succeeded' ? '' : ` (${record.reason})`;
     this.events.push({
-      type: record.outcome === 'Succeeded' || record.outcome === 'Lost' ? 'Normal' : 'Warning',
+      type: record.outcome === 'Succeeded' || record.outcome === 'Lost' || record.outcome === 'WindowStopped' ? 'Normal' : 'Warning',
       reason: `Run${record.outcome}`,
       message: `item ${run.item} ${record.outcome === 'Succeeded' ? 'succeeded' : `ended: ${record.outcome}${code}${why}`}`,
     });
@@ -396,6 +404,7 @@ class Planner {
     const started = bounded(startedAt(pod));
     const runLimit = runTimeoutMs(spec);
     const name = pod.metadata?.name ?? '';
+    if (this.stopForWindow(pod)) return;
     if (pod.status?.phase === 'Pending' || started === undefined) {
       const dueAt = created + pendingTimeoutMs(spec);
       if (this.now < dueAt) {
@@ -412,6 +421,26 @@ class Planner {
       }
       this.actions.push({ kind: 'stop', pod, reason: 'RunTimeout', message: `stopped pod ${name}: it ran longer than runTimeout ${spec.runTimeout ?? ''}` });
     }
+  }
+
+  /**
+   * A noRunItem window with `stopRunning` that holds now stops the run's pod (outcome
+   * WindowStopped, not a failure), unless the run was requested (run-now: explicit intent wins);
+   * otherwise the group wakes when the next such window opens. Returns whether it stops the pod.
+   */
+  private stopForWindow(pod: V1Pod): boolean {
+    if (this.draft.currentRun?.trigger === 'RunNow') return false;
+    const stopping = compileWindows(this.group.spec).windows.filter((window) => window.stopRunning);
+    if (stopping.length === 0) return false;
+    const holding = windowAt(stopping, 'noRunItem', this.now);
+    if (holding === undefined) {
+      const opening = nextWindowOpening(stopping, 'noRunItem', this.now);
+      if (opening !== undefined) this.wake(opening.opensAt);
+      return false;
+    }
+    const message = `stopped pod ${pod.metadata?.name ?? ''}: window ${windowName(this.group, holding)} opened (stopRunning)`;
+    this.actions.push({ kind: 'stop', pod, reason: 'WindowStopped', message });
+    return true;
   }
 
   /** A deleting pod still there `stuckAfter` past its deletion's due time makes the group Stuck. */

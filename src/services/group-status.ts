@@ -32,6 +32,7 @@ const PHASE_OF_OUTCOME: Record<RunOutcome, string> = {
   Deleted: 'Deleted',
   TimedOut: 'TimedOut',
   Lost: 'Lost',
+  WindowStopped: 'WindowStopped',
 };
 
 /** The original's stringly-typed runtime keys, removed at an item's first rewrite. */
@@ -184,9 +185,9 @@ export class StatusDraft {
   /**
    * Records a run's result under its item, without touching the lock (the close of the
    * current run, or a pod of the original that no claim covered). Successes reset the failure
-   * count and add a runtime sample; failures (all outcomes but Succeeded and Lost) count one
-   * more consecutive failure; Lost records nothing but the run (the item is eligible again at
-   * once).
+   * count and add a runtime sample; failures (all outcomes but Succeeded, Lost and
+   * WindowStopped) count one more consecutive failure; Lost and WindowStopped record nothing but
+   * the run (the item is eligible again at once, or once its window has closed).
    */
   record(itemName: string, runId: string, record: RunRecord, rng: Rng, now: number): LastRun {
     const item = this.item(itemName);
@@ -208,7 +209,7 @@ export class StatusDraft {
       item.last_success = finishedAt;
       item.failure_count = 0;
       if (record.runtimeMs !== undefined && record.runtimeMs > 0) stats.add(record.runtimeMs / 1000, rng, { now: () => now });
-    } else if (record.outcome !== 'Lost') {
+    } else if (record.outcome !== 'Lost' && record.outcome !== 'WindowStopped') {
       item.last_failure = finishedAt;
       item.failure_count = failureCount(item) + 1;
     }

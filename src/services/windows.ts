@@ -61,6 +61,8 @@ export interface CompiledWindow {
   readonly wraps: boolean;
   /** The weekdays (0 = Sunday) it opens on. */
   readonly days: ReadonlySet<number>;
+  /** A noRunItem window that stops an item still running when it opens. */
+  readonly stopRunning: boolean;
 }
 
 /** One occurrence of a window: the instants from `opensAt` (inclusive) to `closesAt` (exclusive). */
@@ -133,6 +135,7 @@ export function compileWindows(spec: unknown): CompiledWindows {
       closeSecond: end.second + end.length,
       wraps: start.second > end.second,
       days: new Set((window.days ?? WEEKDAYS).map((day) => WEEKDAYS.indexOf(day))),
+      stopRunning: kind === 'noRunItem' && window.stopRunning === true,
     });
   });
   return { windows, problems };

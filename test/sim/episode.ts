@@ -7,12 +7,12 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, APP_LABEL_VALUE, LABELS } from '../../src/api/v1/keys.ts';
-import { API_VERSION, type OaatGroup, type OaatGroupSpec, type OaatType } from '../../src/api/v1/types.ts';
+import { API_VERSION, type OaatGroup, type OaatGroupSpec, type OaatType, type TimeWindow } from '../../src/api/v1/types.ts';
 import { loadConfig, type OperatorConfig } from '../../src/config.ts';
 import { REFUSAL_BACKOFF_CAP_MS } from '../../src/services/group-planner.ts';
 import { SimApiServer, timestamp, type Kind } from './api-server.ts';
 import { GarbageCollector, Kubelet, type KubeletBehaviour } from './cluster.ts';
-import { EventLoop } from './event-loop.ts';
+import { EventLoop, SIM_EPOCH } from './event-loop.ts';
 import { Oracle, type ProtocolStep } from './oracle.ts';
 import { NO_NETWORK_FAULTS, Replica, type NetworkFaults } from './replica.ts';
 
@@ -117,6 +117,17 @@ function simConfig(): OperatorConfig {
   return { ...loadConfig({}), workers: 2, statusItemsLimit: MAX_STATUS_ITEMS };
 }
 
+/**
+ * A blackout window inside the fault period (episodes start at SIM_EPOCH, midnight UTC): one to
+ * two minutes, a third of them noStartItem, the rest noRunItem that stop a running item.
+ */
+function simWindow(loop: EventLoop): TimeWindow {
+  const opensAt = loop.uniform(60_000, FAULT_WINDOW_MS - 3 * 60_000);
+  const clock = (offset: number): string => new Date(SIM_EPOCH + offset).toISOString().slice(11, 19);
+  const span = { start: { time: clock(opensAt) }, end: { time: clock(opensAt + loop.uniform(60_000, 120_000)) } };
+  return loop.chance(1 / 3) ? { name: 'quiet', noStartItem: span } : { name: 'maintenance', noRunItem: span, stopRunning: true };
+}
+
 export async function runEpisode(seed: number, options: EpisodeOptions = {}): Promise<EpisodeResult> {
   const loop = new EventLoop(seed, options.keepLines ?? 80);
   const server = new SimApiServer(loop);
@@ -170,6 +181,7 @@ export async function runEpisode(seed: number, options: EpisodeOptions = {}): Pr
         ...(loop.chance(0.3) && { failureCoolOff: '1m' }),
         ...(loop.chance(0.3) && { failureBackoff: { multiplier: loop.pick([2, 3]), max: '4m' } }),
         ...(loop.chance(0.2) && { runTimeout: '1m' }),
+        ...(loop.chance(0.25) && { windows: [simWindow(loop)] }),
       },
     }));
   const manifests = new Map<string, OaatGroup>();

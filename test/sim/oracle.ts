@@ -47,6 +47,7 @@ export type ProtocolStep =
   | 'close:Failed'
   | 'close:Deleted'
   | 'close:TimedOut'
+  | 'close:WindowStopped'
   | 'close:Lost'
   | 'close:CreateFailed'
   | 'adopt'
@@ -61,6 +62,7 @@ export const PROTOCOL_STEPS: readonly ProtocolStep[] = [
   'close:Failed',
   'close:Deleted',
   'close:TimedOut',
+  'close:WindowStopped',
   'close:Lost',
   'close:CreateFailed',
   'adopt',

@@ -55,6 +55,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { KubeClient, resourcePath, type ResourceType } from '../../src/runtime/client.ts';
+import { pendingRequest } from '../../src/services/item-requests.ts';
 import { clusterAccess } from './cluster.ts';
 
 /** Which namespaces the checker watches. */
@@ -88,6 +89,8 @@ interface ItemStatus {
 interface GroupStatus {
   currentRun?: { id: string; podName: string } | null;
   items?: Record<string, ItemStatus | null>;
+  /** The last `oaat.kawaja.net/reset` request acted on (it clears failure counts). */
+  reset?: { handled?: string };
 }
 
 type Group = KubernetesObject & { status?: GroupStatus };
@@ -125,6 +128,8 @@ interface GroupHistory {
   readonly lostUnseen: Set<string>;
   /** Item -> its counts in the last version observed; undefined before the first. */
   items: Map<string, ItemCounts> | undefined;
+  /** `status.reset.handled` in the last version observed. */
+  resetHandled: string | undefined;
 }
 
 /** An operator pod that ended (finished or vanished). */
@@ -437,6 +442,7 @@ export class InvariantChecker {
         recordedPods: new Set(),
         lostUnseen: new Set(),
         items: undefined,
+        resetHandled: undefined,
       };
       this.groups.set(uid, history);
     }
@@ -470,12 +476,17 @@ export class InvariantChecker {
       }
     }
     const consecutive = event !== 'SYNC';
+    // A reset request acted on in this version cleared the failures of the item it names (or all).
+    const handled = group.status?.reset?.handled;
+    const reset = handled !== undefined && handled !== history.resetHandled ? pendingRequest(handled, undefined)?.item : undefined;
+    history.resetHandled = handled;
     const items = new Map<string, ItemCounts>();
     for (const [item, status] of Object.entries(group.status?.items ?? {})) {
       if (status === null) continue;
       const after = itemCounts(status);
       items.set(item, after);
-      const before = history.items?.get(item);
+      const seen = history.items?.get(item);
+      const before = seen !== undefined && (reset === '*' || reset === item) ? { ...seen, failures: 0 } : seen;
       const lastRun = status.last_run;
       const newRun = lastRun !== undefined && after.lastRun !== before?.lastRun;
       if (consecutive && before !== undefined) this.judgeCounts(`group ${history.key} item ${item}`, before, after, newRun ? lastRun : undefined);
@@ -607,8 +618,9 @@ function itemCounts(item: ItemStatus): ItemCounts {
  * version before. The rule (README "OaatGroup status"; original-spec.md §3, "mark_item_*";
  * confirmed against `StatusDraft.record` in src/services/group-status.ts, read, not imported):
  *
- * - failure_count (consecutive failures): Succeeded resets it to 0; Lost leaves it; every other
- *   outcome (Failed, TimedOut, Deleted, CreateFailed) adds one.
+ * - failure_count (consecutive failures): Succeeded resets it to 0; Lost and WindowStopped leave
+ *   it; every other outcome (Failed, TimedOut, Deleted, CreateFailed) adds one. A reset request
+ *   acted on in the same version clears it first.
  * - runtime.count (successful runs timed): other outcomes leave it. Succeeded adds one only when
  *   the container's run time is known and positive, which the checker does not see: previous or
  *   previous + 1 (bounded). Also bounded, as the checker does not re-implement them: statistics
@@ -621,7 +633,7 @@ function countsAfter(before: ItemCounts, outcome: string): { failures: number; r
   let runtimeCount: RuntimeCountRule;
   if (before.legacyRuntime) runtimeCount = { atMost: Number.isFinite(count) ? count + 1 : 1 };
   else runtimeCount = { oneOf: succeeded ? [count, count + 1, 1] : [count] };
-  const failures = succeeded ? 0 : outcome === 'Lost' ? before.failures : before.failures + 1;
+  const failures = succeeded ? 0 : outcome === 'Lost' || outcome === 'WindowStopped' ? before.failures : before.failures + 1;
   return { failures, runtimeCount };
 }
 

@@ -97,7 +97,7 @@ export const MAX_STATUS_ITEMS = 2 * MAX_ITEMS;
 export const MAX_RUNTIME_SAMPLE = 32;
 
 /** Every RunOutcome (a Record, so the compiler says when one is missing). */
-const OUTCOMES: Record<RunOutcome, true> = { Succeeded: true, Failed: true, CreateFailed: true, Deleted: true, TimedOut: true, Lost: true };
+const OUTCOMES: Record<RunOutcome, true> = { Succeeded: true, Failed: true, CreateFailed: true, Deleted: true, TimedOut: true, Lost: true, WindowStopped: true };
 /** The outcomes a close records in `items.<item>.last_run.outcome`. */
 export const RUN_OUTCOMES = Object.keys(OUTCOMES) as readonly RunOutcome[];
 
@@ -131,6 +131,11 @@ export const WINDOW_RULES = {
     rule: 'has(self.noStartItem) != has(self.noRunItem)',
     reason: 'FieldValueInvalid',
     message: 'give exactly one of noStartItem (no item starts inside the window) and noRunItem (no item runs inside it)',
+  },
+  stopRunningNoRun: {
+    rule: '!has(self.stopRunning) || !self.stopRunning || has(self.noRunItem)',
+    reason: 'FieldValueInvalid',
+    message: 'stopRunning applies to noRunItem windows only (a noStartItem window lets a running item finish)',
   },
 } as const satisfies Record<string, FixedRule>;
 
@@ -244,7 +249,7 @@ const timeZone = (description: string): SchemaNode => ({
 const timeWindow: SchemaNode = {
   type: 'object',
   description: 'One blackout window: a name and exactly one of noStartItem and noRunItem.',
-  'x-kubernetes-validations': [fixedRule(WINDOW_RULES.oneKind)],
+  'x-kubernetes-validations': [fixedRule(WINDOW_RULES.oneKind), fixedRule(WINDOW_RULES.stopRunningNoRun)],
   properties: {
     name: {
       type: 'string',
@@ -254,6 +259,11 @@ const timeWindow: SchemaNode = {
     },
     noStartItem: windowSpan('No item starts between start and end; an item already running finishes.'),
     noRunItem: windowSpan('No item runs between start and end: an item starts only if it is predicted to finish before the window opens.'),
+    stopRunning: {
+      type: 'boolean',
+      description:
+        'noRunItem only: stop an item still running when the window opens (outcome WindowStopped, not counted as a failure; a run-now run is never stopped). Default false: a running item finishes.',
+    },
     timeZone: timeZone(
       'IANA time zone of start and end, e.g. "Europe/Berlin" (default: spec.timeZone, else UTC). A UTC offset written in the times wins. ' +
         'On a day the clocks skip a time, the window opens (or closes) when the clocks jump past it; when they repeat one, it lasts from the first time the clocks show its start to the last time they show its end.',

@@ -38,6 +38,8 @@ export interface TimeWindow {
   timeZone?: string;
   /** The weekdays (`Mon` ... `Sun`) on which the window starts; absent: every day. */
   days?: Weekday[];
+  /** noRunItem only: an item still running when the window opens is stopped (outcome `WindowStopped`). */
+  stopRunning?: boolean;
 }
 
 export interface OaatGroupSpec {
@@ -121,7 +123,7 @@ export interface CreateBackoff {
   message: string;
 }
 
-export type RunOutcome = 'Succeeded' | 'Failed' | 'CreateFailed' | 'Deleted' | 'TimedOut' | 'Lost';
+export type RunOutcome = 'Succeeded' | 'Failed' | 'CreateFailed' | 'Deleted' | 'TimedOut' | 'Lost' | 'WindowStopped';
 
 /** How an item's most recent run ended (written by the close). */
 export interface LastRun {

@@ -105,6 +105,7 @@ const TWINS = new Map<string, RuleTwin>([
   parserRule(timeZoneValidation(), checkTimeZoneName),
   fieldRule(WINDOW_RULES.uniqueNames, uniqueNames),
   fieldRule(WINDOW_RULES.oneKind, (window) => has(window, 'noStartItem') !== has(window, 'noRunItem')),
+  fieldRule(WINDOW_RULES.stopRunningNoRun, (window) => !isObject(window) || window.stopRunning !== true || has(window, 'noRunItem')),
 ]);
 
 /** The twin of a schema rule; throws for a rule without one (a programming error). */

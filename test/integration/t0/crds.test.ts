@@ -193,6 +193,7 @@ describe('every rule rejects its bad input with a readable message, the one the 
     ['a window time with an offset of 15 hours', withWindows({ noRunItem: span('01:00', '05:00 +15:00') }), 'spec.windows[0].noRunItem.end.time', `"05:00 +15:00" ${NOT_A_TIME_OF_DAY}`],
     ['a window of both kinds', withWindows({ noStartItem: span('1:00', '2:00'), noRunItem: span('1:00', '2:00') }), 'spec.windows[0]', WINDOW_RULES.oneKind.message],
     ['a window of neither kind', withWindows({ name: 'w' }), 'spec.windows[0]', WINDOW_RULES.oneKind.message],
+    ['stopRunning on a noStartItem window', withWindows({ noStartItem: span('1:00', '2:00'), stopRunning: true }), 'spec.windows[0]', WINDOW_RULES.stopRunningNoRun.message],
     ['a window without an end', withWindows({ noStartItem: { start: { time: '1:00' } } }), 'spec.windows[0].noStartItem.end', 'Required value'],
     ['a window start without a time', withWindows({ noStartItem: { start: {}, end: { time: '1:00' } } }), 'spec.windows[0].noStartItem.start.time', 'Required value'],
     ['a window on "monday"', withWindows({ noStartItem: span('1:00', '2:00'), days: ['monday'] }), 'spec.windows[0].days[0]', 'Unsupported value: "monday"'],

@@ -238,6 +238,29 @@ it('noRunItem: an item whose predicted end crosses the window does not start bef
   expect(claimedAt - closesAt).toBeLessThan(1_000);
 });
 
+it('stopRunning: the item still running when its window opens is stopped and recorded WindowStopped, not as a failure', async () => {
+  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
+  const opensAt = Math.ceil((Date.now() + 8_000) / 1_000) * 1_000;
+  await ns().group('stopping', ['a'], {
+    frequency: '1h',
+    windows: [{ name: 'backup', noRunItem: { start: { time: clock(opensAt) }, end: { time: clock(opensAt + 60_000) } }, stopRunning: true }],
+  });
+  ns().startOperator();
+  // No runtime to predict: it starts, with a Warning, and is still running when the window opens.
+  const pod = await ns().runningPod('stopping');
+  const closed = await ns().waitForGroup('stopping', (g) => g.status?.items?.a?.last_run?.outcome === 'WindowStopped', 'the run closed WindowStopped', { timeoutMs: 30_000 });
+  expect(closed.status?.items?.a).toMatchObject({ podphase: 'WindowStopped', last_run: { reason: 'WindowStopped' } });
+  expect(closed.status?.items?.a?.failure_count ?? 0).toBe(0);
+  expect(closed.status?.items?.a?.last_failure).toBeUndefined();
+  expect(Date.parse(closed.status?.items?.a?.last_run?.finishedAt ?? '')).toBeGreaterThanOrEqual(opensAt - 1_000); // the kubelet's whole seconds
+  const reasons = (await cluster().core.listNamespacedEvent({ namespace: ns().name })).items.map((e) => e.reason);
+  expect(reasons).toEqual(expect.arrayContaining(['NoRuntimePrediction', 'WindowStopped']));
+  // Nothing starts inside the window.
+  expect(closed.status?.currentRun ?? undefined).toBeUndefined();
+  expect(closed.status?.next).toMatchObject({ reason: 'Window', window: 'backup' });
+  expect((await ns().pods()).filter((p) => p.metadata?.name !== pod.metadata?.name && p.status?.phase === 'Running')).toEqual([]);
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

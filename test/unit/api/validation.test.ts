@@ -209,6 +209,14 @@ describe('validateGroupSpec', () => {
       ]);
     });
 
+    it('accepts stopRunning on a noRunItem window only', () => {
+      expect(windowErrors({ noRunItem: span('1:00', '2:00'), stopRunning: true })).toEqual([]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), stopRunning: false })).toEqual([]);
+      expect(windowErrors({ noStartItem: span('1:00', '2:00'), stopRunning: true })).toEqual([
+        { path: 'spec.windows[0]', message: `window windows[0]: ${WINDOW_RULES.stopRunningNoRun.message}` },
+      ]);
+    });
+
     it('requires days from Mon to Sun, at least one', () => {
       expect(windowErrors({ noStartItem: span('1:00', '2:00'), days: ['Mon', 'monday'] })).toEqual([
         { path: 'spec.windows[0].days[1]', message: 'window windows[0]: Unsupported value: "monday": supported values: "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"' },

@@ -530,6 +530,35 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(plan({ group: group({}, { oaatItems: ['new'], windows, runtimePrediction: { defaultRuntime: '1h' } }) }).claim).toBeUndefined();
   });
 
+  it('stopRunning: stops the running item as its window opens, not a failure; never a run-now run, and wakes for the opening', () => {
+    const windows = (start: string): OaatGroup['spec'] => ({ windows: [{ name: 'backup', noRunItem: { start: { time: start }, end: { time: '13:00' } }, stopRunning: true }] });
+    const running = pod({ startedAt: NOW - 60_000 });
+    const stopped = plan({ group: group({ currentRun: claim(), runSeq: 4 }, windows('11:59')), pods: [running], run: knows() });
+    expect(stopped.actions).toEqual([{ kind: 'stop', pod: running, reason: 'WindowStopped', message: 'stopped pod g-a-r1: window backup opened (stopRunning)' }]);
+    const requested = plan({ group: group({ currentRun: claim({ trigger: 'RunNow' }), runSeq: 4 }, windows('11:59')), pods: [running], run: knows() });
+    expect(requested.actions).toEqual([]);
+    // Before it opens: the group wakes for the opening.
+    const before = plan({ group: group({ currentRun: claim(), runSeq: 4 }, windows('12:00:30')), pods: [running], run: knows() });
+    expect(before.actions).toEqual([]);
+    expect(before.requeueAfterMs).toBe(30_000);
+    // Without stopRunning, the item runs on.
+    const finishing = plan({ group: group({ currentRun: claim(), runSeq: 4 }, { windows: [{ noRunItem: { start: { time: '11:59' }, end: { time: '13:00' } } }] }), pods: [running], run: knows() });
+    expect(finishing.actions).toEqual([]);
+    // The stop's record, unless the run succeeded before the stop took effect.
+    const stop = { [ANNOTATIONS.stopReason]: 'WindowStopped' };
+    expect(recordOf(pod({ phase: 'Failed', exitCode: 143, deletion: { at: NOW - 20_000, grace: 30 }, finishedAt: NOW - 10_000, annotations: stop }), NOW)).toMatchObject({
+      outcome: 'WindowStopped',
+      reason: 'WindowStopped',
+      exitCode: 143,
+    });
+    expect(recordOf(pod({ phase: 'Succeeded', deletion: { at: NOW - 5_000, grace: 30 }, finishedAt: NOW - 10_000, annotations: stop }), NOW)).toMatchObject({ outcome: 'Succeeded' });
+    // The close counts no failure.
+    const failing = { a: { last_failure: iso(NOW - 3_600_000), failure_count: 2 } };
+    const closed = plan({ group: group({ currentRun: claim(), runSeq: 4, items: failing }, windows('11:59')), pods: [pod({ phase: 'Failed', exitCode: 143, annotations: { [ANNOTATIONS.stopReason]: 'WindowStopped' } })], run: knows() });
+    expect(closed.draft.status.items?.a).toMatchObject({ failure_count: 2, last_failure: iso(NOW - 3_600_000), podphase: 'WindowStopped', last_run: { outcome: 'WindowStopped' } });
+    expect(closed.events).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'RunWindowStopped' }));
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
