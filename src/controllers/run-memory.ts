@@ -25,6 +25,8 @@ interface Entry {
   endedSeenAt?: number;
   create?: CreateState;
   polls: number;
+  /** When the last live read found the pod (while the cache did not show it). */
+  polledAt?: number;
   gone?: boolean;
 }
 
@@ -49,6 +51,7 @@ export class RunMemory {
     return {
       firstSeenAt: entry.firstSeenAt,
       polls: entry.polls,
+      ...(entry.polledAt !== undefined && { polledAt: entry.polledAt }),
       ...(entry.lastSeen && { lastSeen: entry.lastSeen }),
       ...(entry.create && { create: entry.create }),
       ...(entry.gone === true && { gone: true }),
@@ -72,6 +75,7 @@ export class RunMemory {
     const entry = this.entry(namespace, pod.metadata?.name ?? '', now);
     seen(entry, pod, now);
     entry.polls += 1;
+    entry.polledAt = now;
   }
 
   /** A live read of the run's pod answered 404. */

@@ -112,6 +112,8 @@ export interface RunKnowledge {
   readonly create?: CreateState;
   /** Live reads that found the pod while the cache did not show it. */
   readonly polls: number;
+  /** When the last of those reads answered (epoch ms). */
+  readonly polledAt?: number;
   /** A live read answered 404: the pod is gone for good (a run's pod is never created again). */
   readonly gone?: boolean;
 }
@@ -362,8 +364,14 @@ class Planner {
       this.checks.push({ kind: 'pod-gone', name: run.podName, retryAfterMs: POLL_BACKOFF_BASE_MS });
       return true;
     }
-    this.actions.push({ kind: 'read-pod', name: run.podName });
-    this.wake(this.now + Math.min(this.settings.requeueCapMs, POLL_BACKOFF_BASE_MS * 2 ** polls));
+    // Read again only when the backoff since the last read has passed: other events wake the
+    // group meanwhile (another replica's writes, foreign pods), and must not read it each time.
+    const dueAt = (knowledge?.polledAt ?? this.now) + Math.min(this.settings.requeueCapMs, POLL_BACKOFF_BASE_MS * 2 ** polls);
+    if (this.now < dueAt && knowledge?.polledAt !== undefined) this.wake(dueAt);
+    else {
+      this.actions.push({ kind: 'read-pod', name: run.podName });
+      this.wake(this.now + Math.min(this.settings.requeueCapMs, POLL_BACKOFF_BASE_MS * 2 ** polls));
+    }
     if (polls >= POLLS_BEFORE_STUCK) {
       this.stuck ??= { reason: 'PodNotInCache', message: `pod ${run.podName} exists but the operator's pod cache does not show it (were its labels edited?); it is read again with backoff` };
     }

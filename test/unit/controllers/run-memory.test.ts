@@ -36,3 +36,13 @@ describe('RunMemory: when the run\'s pod was first seen ended', () => {
     expect(memory.closed('ns', run.podName)).toBeUndefined();
   });
 });
+
+describe('RunMemory: live reads of a pod the cache does not show', () => {
+  it('counts them and says when the last one answered, for the planner\'s backoff', () => {
+    const memory = new RunMemory(60_000);
+    expect(memory.knowledge('ns', run, undefined, 0)).not.toHaveProperty('polledAt');
+    memory.polled('ns', pod('Running'), 1_000);
+    memory.polled('ns', pod('Running'), 3_000);
+    expect(memory.knowledge('ns', run, undefined, 3_500)).toMatchObject({ polls: 2, polledAt: 3_000 });
+  });
+});

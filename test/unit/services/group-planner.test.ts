@@ -157,6 +157,15 @@ describe('planGroup: closing the current run', () => {
     expect(ended.draft.status.items?.a?.last_run).toMatchObject({ outcome: 'Succeeded', podUID: 'pod-uid' });
   });
 
+  it('reads such a pod again only when its backoff since the last read has passed, whatever else wakes the group (sim seed 315)', () => {
+    // Read 3 found it 2 s ago: the next read is due 8 s after it.
+    const early = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 3, polledAt: NOW - 2_000 }) });
+    expect(early.actions).toEqual([]);
+    expect(early.requeueAfterMs).toBe(6_000);
+    const due = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), polls: 3, polledAt: NOW - 8_000 }) });
+    expect(due.actions).toEqual([{ kind: 'read-pod', name: 'g-a-r1' }]);
+  });
+
   it('does not read a pod again that a live read found gone', () => {
     const result = plan({ group: group({ currentRun: claim() }), run: knows({ lastSeen: pod(), gone: true }) });
     expect(result.checks).toEqual([]);
