@@ -39,6 +39,8 @@ export interface OperatorConfig {
   podRetentionMs: number;
   /** The CRD's bound on `status.items` keys (MAX_STATUS_ITEMS); only tests lower it. */
   statusItemsLimit: number;
+  /** Whether groups may read items from ConfigMaps (spec.oaatItemsFrom): a cache of the labelled ones, and get/list/watch on configmaps. */
+  configMapItems: boolean;
   /** Pod features refused in OaatTypes (services/pod-restrictions.ts); empty: none, the default. */
   podRestrictions: ReadonlySet<PodRestriction>;
   /** Per-key retry backoff after reconcile errors: first delay and cap. */
@@ -90,6 +92,7 @@ export const CONFIG_ENV = {
   failedPodsHistoryLimit: 'OAAT_FAILED_PODS_HISTORY_LIMIT',
   podRetention: 'OAAT_POD_RETENTION',
   podRestrictions: 'OAAT_POD_RESTRICTIONS',
+  configMapItems: 'OAAT_CONFIGMAP_ITEMS',
   backoffBase: 'OAAT_BACKOFF_BASE',
   backoffCap: 'OAAT_BACKOFF_CAP',
   leaderElect: 'OAAT_LEADER_ELECT',
@@ -143,6 +146,7 @@ export const CONFIG_HELP: Record<keyof typeof CONFIG_ENV, string> = {
   successfulPodsHistoryLimit: 'succeeded pods kept per group (a group\'s spec may say otherwise)',
   failedPodsHistoryLimit: 'failed pods kept per group (a group\'s spec may say otherwise)',
   podRetention: 'finished pods older than this are deleted whatever the limits',
+  configMapItems: 'read items from ConfigMaps labelled oaat.kawaja.net/items=true (spec.oaatItemsFrom); needs get, list, watch on configmaps',
   podRestrictions: `pod features refused in OaatTypes, comma-separated: ${POD_RESTRICTIONS.join(', ')} or all; none: nothing refused`,
   backoffBase: 'first retry delay after a reconcile error',
   backoffCap: 'longest retry delay after reconcile errors',
@@ -206,6 +210,7 @@ function readConfig(read: EnvReader): OperatorConfig {
     podRetentionMs: read.duration(CONFIG_ENV.podRetention, 12 * 3_600_000),
     statusItemsLimit: MAX_STATUS_ITEMS,
     podRestrictions: read.subset(CONFIG_ENV.podRestrictions, POD_RESTRICTIONS),
+    configMapItems: read.boolean(CONFIG_ENV.configMapItems, true),
     backoffBaseMs: read.duration(CONFIG_ENV.backoffBase, 5),
     backoffCapMs: read.duration(CONFIG_ENV.backoffCap, 60_000),
     leaderElection: {

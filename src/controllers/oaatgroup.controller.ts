@@ -6,9 +6,10 @@
  * the pod creates and deletes, then the Events. What this process learns on the way (a create's
  * answer, a live read) goes to its {@link RunMemory} for the next plan.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS } from '../api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../api/v1/types.ts';
+import { validateGroupSpec } from '../api/v1/validation.ts';
 import { isAlreadyExists, isConflict, isNotFound, isTransient, NotSentError } from '../runtime/api-error.ts';
 import type { ApiClient } from '../runtime/client.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -18,10 +19,11 @@ import { OwnWrites } from '../runtime/own-writes.ts';
 import type { ReconcileContext, Reconciler, Request, Result } from '../runtime/reconciler.ts';
 import type { Clock } from '../services/clock.ts';
 import { planGroup, type Action, type Check, type GroupPlan, type PlannerSettings } from '../services/group-planner.ts';
+import { type ConfigMapLookup, sourcedItems, type SourcedItems } from '../services/item-sources.ts';
 import { isOurs, podIndexKeysOf, POD_GROUP_INDEX, runIdOf } from '../services/ownership.ts';
 import type { Rng } from '../services/rng.ts';
 import { removeKopfFinalizer } from './finalizers.ts';
-import { OAATGROUPS, PODS } from './resources.ts';
+import { CONFIGMAPS, OAATGROUPS, PODS } from './resources.ts';
 import type { RunMemory } from './run-memory.ts';
 import type { RunMetrics } from './run-metrics.ts';
 
@@ -29,6 +31,8 @@ export interface GroupReconcilerDeps {
   groups: Cache<OaatGroup>;
   pods: Cache<V1Pod>;
   types: Cache<OaatType>;
+  /** ConfigMaps labelled as item sources; absent: this operator reads no ConfigMaps (groups naming one are not Ready). */
+  configMaps?: Cache<V1ConfigMap> | undefined;
   client: ApiClient;
   events: EventRecorder;
   memory: RunMemory;
@@ -69,6 +73,7 @@ export class OaatGroupReconciler implements Reconciler {
         now,
         run: run && memory.knowledge(request.namespace, run, cached, now),
         probeRefusal: memory.probeRefusal(`${request.namespace}/${request.name}`),
+        ...(group.spec?.oaatItemsFrom !== undefined && { sourcedItems: await this.sourcedItems(group) }),
       },
       this.deps.settings,
       this.deps.rng,
@@ -82,6 +87,32 @@ export class OaatGroupReconciler implements Reconciler {
     let requeueAfter = plan.requeueAfterMs;
     for (const action of plan.actions) requeueAfter = Math.min(requeueAfter, await this.perform(group, action, log));
     return { requeueAfter };
+  }
+
+  /**
+   * The items of the group's ConfigMap sources. A ConfigMap missing from the cache is read live,
+   * to tell one without the label (which the cache does not select) from one that does not exist.
+   */
+  private async sourcedItems(group: OaatGroup): Promise<SourcedItems> {
+    const namespace = group.metadata?.namespace ?? '';
+    const { configMaps, client } = this.deps;
+    const lookups = new Map<string, ConfigMapLookup>();
+    for (const { configMapKeyRef: { name } } of group.spec?.oaatItemsFrom ?? []) {
+      if (configMaps === undefined || lookups.has(name)) continue;
+      const cached = configMaps.get(namespace, name);
+      if (cached !== undefined) lookups.set(name, { state: 'found', data: cached.data ?? {} });
+      else {
+        try {
+          await client.get<V1ConfigMap>(CONFIGMAPS, namespace, name);
+          lookups.set(name, { state: 'unlabelled' });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          lookups.set(name, { state: 'missing' });
+        }
+      }
+    }
+    const listed = validateGroupSpec(group.spec).items;
+    return sourcedItems(group.spec ?? {}, listed, (name) => lookups.get(name) ?? { state: 'missing' }, configMaps !== undefined);
   }
 
   /** Whether a check holds (undefined), else after how long to look again; what it learns goes to memory. */

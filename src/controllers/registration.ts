@@ -10,8 +10,8 @@
  * it runs exactly the wiring the operator runs.
  */
 import type { Container } from 'inversify';
-import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
-import { APP_LABEL_VALUE, LABELS } from '../api/v1/keys.ts';
+import type { KubernetesObject, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
+import { APP_LABEL_VALUE, LABELS, LABELS_ITEMS_SOURCE } from '../api/v1/keys.ts';
 import type { OaatGroup, OaatType } from '../api/v1/types.ts';
 import type { OperatorConfig } from '../config.ts';
 import { controllerOptions, provide, resolve, token, TOKENS } from '../container.ts';
@@ -22,18 +22,30 @@ import { Informer, type Cache, type EventSource } from '../runtime/informer.ts';
 import { requestOf } from '../runtime/reconciler.ts';
 import { systemClock, type Clock } from '../services/clock.ts';
 import { randomRng, type Rng } from '../services/rng.ts';
-import { GROUP_TYPE_INDEX, groupOfPod, groupTypeIndex, groupTypeKey, POD_GROUP_INDEX, podGroupIndex, podIndexKeysOf } from '../services/ownership.ts';
+import {
+  GROUP_CONFIGMAP_INDEX,
+  GROUP_TYPE_INDEX,
+  groupConfigMapIndex,
+  groupOfPod,
+  groupTypeIndex,
+  groupTypeKey,
+  POD_GROUP_INDEX,
+  podGroupIndex,
+  podIndexKeysOf,
+} from '../services/ownership.ts';
 import { OaatGroupReconciler } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
 import { RunMemory } from './run-memory.ts';
 import { PrometheusRunMetrics, type RunMetrics } from './run-metrics.ts';
-import { OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
+import { CONFIGMAPS, OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
 
 /** The indexes each cache must be built with (the controllers read through them). */
-export const GROUP_INDEXES = { [GROUP_TYPE_INDEX]: groupTypeIndex } as const;
+export const GROUP_INDEXES = { [GROUP_TYPE_INDEX]: groupTypeIndex, [GROUP_CONFIGMAP_INDEX]: groupConfigMapIndex } as const;
 export const POD_INDEXES = { [POD_GROUP_INDEX]: podGroupIndex } as const;
 /** The item pods the operator watches. */
 export const POD_LABEL_SELECTOR = `${LABELS.app}=${APP_LABEL_VALUE}`;
+/** The ConfigMaps the operator caches: item sources only (a cache of every ConfigMap would cost memory for nothing). */
+export const CONFIGMAP_LABEL_SELECTOR = `${LABELS_ITEMS_SOURCE.key}=${LABELS_ITEMS_SOURCE.value}`;
 
 /** A cache a controller both reads and is woken by. */
 export type WatchedCache<T> = Cache<T> & EventSource<T>;
@@ -45,6 +57,8 @@ export interface OaatControllerParts {
   /** Item pods ({@link POD_LABEL_SELECTOR}), built with {@link POD_INDEXES}. */
   pods: WatchedCache<V1Pod>;
   types: WatchedCache<OaatType>;
+  /** Item-source ConfigMaps ({@link CONFIGMAP_LABEL_SELECTOR}); absent when the operator reads no ConfigMaps. */
+  configMaps?: WatchedCache<V1ConfigMap> | undefined;
   /** Run-critical requests: claims, creates, closes, reads. */
   client: ApiClient;
   /** Requests no run waits for (retention deletes): a lane of their own that never delays `client`'s. */
@@ -80,6 +94,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
       groups,
       pods,
       types,
+      configMaps: parts.configMaps,
       client,
       events: parts.events,
       memory,
@@ -106,6 +121,15 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
         informer: types,
         map: (type: OaatType) => groups.byIndex(GROUP_TYPE_INDEX, groupTypeKey(type.metadata?.namespace ?? '', type.metadata?.name ?? '')).map(requestOf),
       },
+      ...(parts.configMaps === undefined
+        ? []
+        : [
+            {
+              informer: parts.configMaps,
+              map: (configMap: V1ConfigMap) =>
+                groups.byIndex(GROUP_CONFIGMAP_INDEX, groupTypeKey(configMap.metadata?.namespace ?? '', configMap.metadata?.name ?? '')).map(requestOf),
+            },
+          ]),
     ],
   });
 
@@ -136,6 +160,7 @@ export function oaatControllers(parts: OaatControllerParts): OaatControllers {
 const GROUP_INFORMER = token<Informer<OaatGroup>>('OaatGroupInformer');
 const TYPE_INFORMER = token<Informer<OaatType>>('OaatTypeInformer');
 const POD_INFORMER = token<Informer<V1Pod>>('PodInformer');
+const CONFIGMAP_INFORMER = token<Informer<V1ConfigMap>>('ConfigMapInformer');
 const OAAT_CONTROLLERS = token<OaatControllers>('OaatControllers');
 
 export function registerOaatControllers(container: Container): void {
@@ -165,13 +190,25 @@ export function registerOaatControllers(container: Container): void {
         indexes: POD_INDEXES,
       }),
   );
-  for (const informer of [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER]) provide(container, TOKENS.Informer).toService(informer);
+  provide(container, CONFIGMAP_INFORMER).toDynamicValue(
+    (context) =>
+      new Informer<V1ConfigMap>({
+        client: resolve(context, TOKENS.Client),
+        type: CONFIGMAPS,
+        namespaces: config.namespaces,
+        labelSelector: CONFIGMAP_LABEL_SELECTOR,
+        logger: resolve(context, TOKENS.Logger),
+      }),
+  );
+  const informers = [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER, ...(config.configMapItems ? [CONFIGMAP_INFORMER] : [])];
+  for (const informer of informers) provide(container, TOKENS.Informer).toService(informer);
 
   provide(container, OAAT_CONTROLLERS).toDynamicValue((context) =>
     oaatControllers({
       groups: resolve(context, GROUP_INFORMER),
       pods: resolve(context, POD_INFORMER),
       types: resolve(context, TYPE_INFORMER),
+      configMaps: config.configMapItems ? resolve(context, CONFIGMAP_INFORMER) : undefined,
       client: resolve(context, TOKENS.Client),
       backgroundClient: resolve(context, TOKENS.BackgroundClient),
       events: resolve(context, TOKENS.EventRecorder),

@@ -27,6 +27,7 @@ import { type PodRestriction, restrictionProblems } from './pod-restrictions.ts'
 import { randomIndex, type Rng, seededRng } from './rng.ts';
 import { type Blocker, failureWaitMs, type FailureRules, type ItemVerdict, selectItem, type SelectionInput } from './selection-policy.ts';
 import { type ItemRequest, pendingRequest } from './item-requests.ts';
+import type { SourcedItems } from './item-sources.ts';
 import { type CompiledWindow, compileWindows, nextWindowOpening, startAllowed, windowAt, type WindowOccurrence } from './windows.ts';
 import { predictedRuntimeMs } from './runtime-prediction.ts';
 
@@ -51,6 +52,15 @@ export const REFUSAL_BACKOFF_BASE_MS = 30_000;
 export const REFUSAL_BACKOFF_CAP_MS = 10 * 60_000;
 /** The `status.next` reason for each rule that holds an item back. */
 const NEXT_REASON_OF: Record<Blocker, NextReason> = { frequency: 'Frequency', coolOff: 'CoolOff', retryFloor: 'RetryFloor', backoff: 'Backoff' };
+
+/**
+ * The spec's report with the items of its sources added and their problems among its errors: an
+ * unreadable source makes the item list as invalid as a bad spec (no claim; no history pruned).
+ */
+function withSourcedItems(report: GroupSpecReport, sourced: SourcedItems | undefined): GroupSpecReport {
+  if (sourced === undefined) return report;
+  return { ...report, errors: [...report.errors, ...sourced.problems], items: [...report.items, ...sourced.items] };
+}
 
 /** A window as status and Events name it: its name, or `windows[<index>]`. */
 const windowName = (group: OaatGroup, occurrence: WindowOccurrence): string =>
@@ -131,6 +141,8 @@ export interface GroupSnapshot {
   readonly run?: RunKnowledge | undefined;
   /** A dry-run create this process made since the last plan was refused with this message. */
   readonly probeRefusal?: string | undefined;
+  /** What `spec.oaatItemsFrom` adds (services/item-sources.ts); absent: the group names no source. */
+  readonly sourcedItems?: SourcedItems | undefined;
 }
 
 /** Something that must hold, by a live read, before the plan's write and actions. */
@@ -257,7 +269,7 @@ class Planner {
     const readSeq = this.draft.status.runSeq;
     this.currentRun();
     this.onePod(readSeq);
-    const report = validateGroupSpec(this.group.spec);
+    const report = withSourcedItems(validateGroupSpec(this.group.spec), this.snapshot.sourcedItems);
     const ready = this.validate(report);
     if (report.errors.length === 0) {
       this.handleReset(report);
@@ -529,9 +541,9 @@ class Planner {
   /** (3) Spec and OaatType: conditions Ready and DuplicateItems. Returns whether the group may claim. */
   private validate(report: GroupSpecReport): boolean {
     const { group, draft, now } = this;
-    const problems = report.errors.map((p) => ({ reason: 'InvalidSpec', message: `${p.path}: ${p.message}` }));
-    if (report.errors.length === 0 && (group.spec?.oaatItems ?? []).length === 0) {
-      problems.push({ reason: 'NoItems', message: 'no items: list them in spec.oaatItems' });
+    const problems = report.errors.map((p) => ({ reason: this.snapshot.sourcedItems?.problems.includes(p) === true ? 'ItemsSourceNotReady' : 'InvalidSpec', message: `${p.path}: ${p.message}` }));
+    if (report.errors.length === 0 && report.items.length === 0) {
+      problems.push({ reason: 'NoItems', message: 'no items: list them in spec.oaatItems or spec.oaatItemsFrom' });
     }
     const typeName = group.spec?.oaatType;
     const type = this.snapshot.type;

@@ -53,7 +53,14 @@ export function groupTypeIndex(group: OaatGroup): string[] {
   return type === undefined || type === '' ? [] : [groupTypeKey(group.metadata?.namespace ?? '', type)];
 }
 
-/** The group-cache index key of the groups that use OaatType `type` in `namespace`. */
+export const GROUP_CONFIGMAP_INDEX = 'configMap';
+
+/** The ConfigMaps a group reads items from, as `namespace/name` keys (see groupTypeKey). */
+export function groupConfigMapIndex(group: OaatGroup): string[] {
+  return (group.spec?.oaatItemsFrom ?? []).map((source) => groupTypeKey(group.metadata?.namespace ?? '', source.configMapKeyRef.name));
+}
+
+/** The group-cache index key of the groups that use OaatType `type` in `namespace` (or read ConfigMap `type`: same form). */
 export function groupTypeKey(namespace: string, type: string): string {
   return `${namespace}/${type}`;
 }

@@ -59,6 +59,7 @@ const OPERATOR_RULES: V1PolicyRule[] = [
   { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** The start-up CRD check (src/controllers/crd-check.ts): a read of the two CRDs by name, in both modes. */
@@ -216,6 +217,14 @@ describe('helm template', () => {
     expect(deployment(objects).spec?.template.spec?.terminationGracePeriodSeconds).toBe(60);
     expect(env(objects).OAAT_SHUTDOWN_TIMEOUT).toBe('55s');
     expect(deployment(render()).spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
+  });
+
+  it('itemsFromConfigMaps.enabled=false: no ConfigMap rights, and the operator told not to read them', () => {
+    const objects = render('--set', 'itemsFromConfigMaps.enabled=false');
+    const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'oaat-operator');
+    expect(role?.rules).toEqual(OPERATOR_RULES.filter((rule) => !rule.resources?.includes('configmaps')));
+    expect(env(objects).OAAT_CONFIGMAP_ITEMS).toBe('false');
+    expect(env(render()).OAAT_CONFIGMAP_ITEMS).toBeUndefined();
   });
 
   it('podRestrictions reach the operator as OAAT_POD_RESTRICTIONS, and nothing is refused by default', () => {

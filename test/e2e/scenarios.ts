@@ -28,12 +28,15 @@ export async function eventsAbout(ns: OaatNamespace, name: string): Promise<Core
 }
 
 /**
- * A group of two items in `ns`: whichever item runs, `ok` is made to succeed and `bad` to fail
- * with exit code 3 (on the KWOK node), one at a time; both results end up in the group status
- * and as Events, and nothing runs afterwards.
+ * A group of two items in `ns`, `ok` listed in the spec and `bad` in a labelled ConfigMap (so
+ * the chart's RBAC must let the operator watch ConfigMaps): whichever item runs, `ok` is made to
+ * succeed and `bad` to fail with exit code 3 (on the KWOK node), one at a time; both results end
+ * up in the group status and as Events, and nothing runs afterwards.
  */
 export async function runItemsToSuccessAndFailure(ns: OaatNamespace, group: string): Promise<void> {
-  await ns.group(group, ['ok', 'bad'], { failureCoolOff: '1h' });
+  const source = `${group}-items`;
+  await ns.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: source, labels: { 'oaat.kawaja.net/items': 'true' } }, data: { list: 'bad\n' } });
+  await ns.group(group, ['ok'], { failureCoolOff: '1h', oaatItemsFrom: [{ configMapKeyRef: { name: source, key: 'list' } }] });
   for (let round = 0; round < 2; round++) {
     const pod = await ns.runningPod(group);
     expect(await ns.livePods()).toHaveLength(1);

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       failedPodsHistoryLimit: 3,
       podRetentionMs: 43_200_000,
       podRestrictions: new Set(),
+      configMapItems: true,
       backoffBaseMs: 5,
       backoffCapMs: 60_000,
       leaderElection: {

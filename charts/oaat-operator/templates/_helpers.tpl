@@ -73,4 +73,11 @@ annotation a pod gets before the operator deletes it.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if .Values.itemsFromConfigMaps.enabled }}
+# Items from ConfigMaps (spec.oaatItemsFrom): list and watch of the labelled ones (a label
+# selector; RBAC cannot narrow by label), get to tell a ConfigMap without the label from none.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- end }}

@@ -35,6 +35,9 @@ export const ANNOTATIONS = {
   pauseNewJobs: 'pause_new_jobs',
 } as const;
 
+/** The label of ConfigMaps that hold items (spec.oaatItemsFrom): the operator caches only those. */
+export const LABELS_ITEMS_SOURCE = { key: 'oaat.kawaja.net/items', value: 'true' } as const;
+
 /** The finalizer kopf put on the original's groups and pods; this operator removes it. */
 export const KOPF_FINALIZER = 'oaatoperator.kawaja.net/kopf-finalizer';
 

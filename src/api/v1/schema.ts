@@ -338,6 +338,29 @@ const oaatGroupSpec: SchemaNode = {
       maxItems: MAX_ITEMS,
       items: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
     },
+    oaatItemsFrom: {
+      type: 'array',
+      description: `More items, from keys of ConfigMaps in the group's namespace, added to oaatItems (at most ${String(MAX_ITEMS)} in all). The ConfigMaps must carry the label oaat.kawaja.net/items: "true".`,
+      maxItems: 16,
+      items: {
+        type: 'object',
+        description: 'One source of items.',
+        required: ['configMapKeyRef'],
+        properties: {
+          configMapKeyRef: {
+            type: 'object',
+            description: 'The ConfigMap key holding the items.',
+            required: ['name', 'key'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'The ConfigMap, in the group\'s namespace.' },
+              key: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^[-._a-zA-Z0-9]+$', description: 'The key of its data.' },
+              optional: { type: 'boolean', description: 'A missing ConfigMap or key adds no items instead of stopping new runs. Default false.' },
+            },
+          },
+          format: { type: 'string', enum: ['Lines', 'YAML'], description: 'Lines (default): one item a line, blank lines and # comments ignored. YAML: a list of strings.' },
+        },
+      },
+    },
     windows: {
       type: 'array',
       description: 'Blackout windows: times of day when no item starts (noStartItem) or runs (noRunItem).',

@@ -42,6 +42,13 @@ export interface TimeWindow {
   stopRunning?: boolean;
 }
 
+/** One source of items: a key of a ConfigMap in the group's namespace. */
+export interface ItemsFrom {
+  configMapKeyRef: { name: string; key: string; optional?: boolean };
+  /** `Lines` (default): one item a line; `YAML`: a list of strings. */
+  format?: 'Lines' | 'YAML';
+}
+
 export interface OaatGroupSpec {
   /** How often each item must succeed, as a duration (default `1h`). */
   frequency?: string;
@@ -57,6 +64,8 @@ export interface OaatGroupSpec {
   oaatType?: string;
   /** The items; duplicates are accepted and counted once. */
   oaatItems?: string[];
+  /** More items, from keys of ConfigMaps in the group's namespace (services/item-sources.ts). */
+  oaatItemsFrom?: ItemsFrom[];
   /** Blackout windows. */
   windows?: TimeWindow[];
   /** IANA zone of the windows' times that name none (default UTC). */

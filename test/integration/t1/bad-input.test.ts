@@ -93,8 +93,8 @@ it('says so when a group has no items', async () => {
   await ns().group('empty', []);
   ns().startOperator();
   const group = await ns().waitForGroup('empty', (g) => g.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NoItems', 'Ready=False NoItems');
-  expect(group.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', message: 'no items: list them in spec.oaatItems' });
-  expect(await warning('NoItems')).toBe('no items: list them in spec.oaatItems');
+  expect(group.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', message: 'no items: list them in spec.oaatItems or spec.oaatItemsFrom' });
+  expect(await warning('NoItems')).toBe('no items: list them in spec.oaatItems or spec.oaatItemsFrom');
 });
 
 it('reports a run pod stuck terminating, and never force-deletes it', async () => {

@@ -261,6 +261,45 @@ it('stopRunning: the item still running when its window opens is stopped and rec
   expect((await ns().pods()).filter((p) => p.metadata?.name !== pod.metadata?.name && p.status?.phase === 'Running')).toEqual([]);
 });
 
+it('items from a ConfigMap: runs them, reacts to edits within seconds, and says what to fix when it is missing or unlabelled', async () => {
+  const spec = { frequency: '1h', oaatType: 'runner', oaatItems: [], oaatItemsFrom: [{ configMapKeyRef: { name: 'hosts', key: 'list' } }] };
+  const group = (annotations: Record<string, string> = {}): Promise<unknown> => ns().apply({ apiVersion: 'kawaja.net/v1', kind: 'OaatGroup', metadata: { name: 'mapped', annotations }, spec });
+  const configMap = (list: string, labelled = true): Promise<unknown> =>
+    ns().apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hosts', ...(labelled && { labels: { 'oaat.kawaja.net/items': 'true' } }) }, data: { list } });
+  const ready = (g: Awaited<ReturnType<OaatNamespace['readGroup']>>): { reason?: string; message?: string } => g.status?.conditions?.find((c) => c.type === 'Ready') ?? {};
+  await group();
+  // A requeue cap of a minute: every reaction below within seconds comes from a watch event.
+  ns().startOperator({ OAAT_REQUEUE_CAP: '60s' });
+  const missing = await ns().waitForGroup('mapped', (g) => ready(g).reason === 'ItemsSourceNotReady', 'Ready=False ItemsSourceNotReady');
+  expect(ready(missing).message).toBe('spec.oaatItemsFrom[0]: ConfigMap hosts key list: the ConfigMap does not exist (set optional: true to allow it)');
+
+  let changedAt = Date.now();
+  await configMap('# hosts\none\n');
+  const first = await ns().runningPod('mapped', 10_000);
+  expect(first.metadata?.annotations?.['oaat.kawaja.net/item']).toBe('one');
+  expect(Date.parse((await ns().readGroup('mapped')).status?.currentRun?.claimedAt ?? '') - changedAt).toBeLessThan(5_000);
+  await ns().end(first, { outcome: 'succeed' });
+  await ns().waitForGroup('mapped', (g) => g.status?.items?.one?.last_success !== undefined && !g.status.currentRun, 'one recorded, idle');
+
+  changedAt = Date.now();
+  await configMap('one\ntwo\n');
+  const second = await ns().runningPod('mapped', 10_000);
+  expect(second.metadata?.annotations?.['oaat.kawaja.net/item']).toBe('two');
+  expect(Date.parse((await ns().readGroup('mapped')).status?.currentRun?.claimedAt ?? '') - changedAt).toBeLessThan(5_000);
+  await ns().end(second, { outcome: 'succeed' });
+  await ns().waitForGroup('mapped', (g) => g.status?.items?.two?.last_success !== undefined && !g.status.currentRun, 'two recorded, idle');
+
+  // Without the label the operator does not watch it; the group (touched, to wake it) says to label it.
+  await configMap('one\ntwo\n', false);
+  await group({ touched: '1' });
+  const unlabelled = await ns().waitForGroup('mapped', (g) => ready(g).message?.includes('label the ConfigMap') === true, 'asks for the label', { timeoutMs: 10_000 });
+  expect(ready(unlabelled).message).toBe('spec.oaatItemsFrom[0]: ConfigMap hosts key list: label the ConfigMap oaat.kawaja.net/items=true so the operator watches it');
+  // The history of its items is kept while the source cannot be read.
+  expect(Object.keys(unlabelled.status?.items ?? {}).sort()).toEqual(['one', 'two']);
+  await configMap('one\ntwo\n');
+  await ns().waitForGroup('mapped', (g) => ready(g).reason === 'Valid', 'Ready again', { timeoutMs: 10_000 });
+});
+
 it('retries a failing item no sooner than the retry floor when there is no cool-off', async () => {
   await ns().group('floor', ['only']);
   ns().startOperator({ OAAT_RETRY_FLOOR: '4s' });

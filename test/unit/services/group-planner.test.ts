@@ -568,6 +568,20 @@ describe('planGroup: limits, validation, pruning', () => {
     expect(closed.events).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'RunWindowStopped' }));
   });
 
+  it('items from ConfigMaps run like listed ones; an unreadable source stops new runs, names itself, and prunes no history', () => {
+    const sourced = plan({ group: group({}, { oaatItems: [] }), sourcedItems: { items: ['from-map'], problems: [] } });
+    expect(sourced.claim?.item).toBe('from-map');
+    const history = { 'from-map': { last_success: iso(NOW - 7 * 24 * 3_600_000) } };
+    const broken = plan({
+      group: group({ items: history }, { oaatItems: ['a'] }),
+      sourcedItems: { items: [], problems: [{ path: 'spec.oaatItemsFrom[0]', message: 'ConfigMap hosts key list: the ConfigMap does not exist' }] },
+    });
+    expect(broken.claim).toBeUndefined();
+    expect(broken.draft.condition('Ready')).toMatchObject({ status: 'False', reason: 'ItemsSourceNotReady', message: 'spec.oaatItemsFrom[0]: ConfigMap hosts key list: the ConfigMap does not exist' });
+    expect(broken.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'ItemsSourceNotReady' }));
+    expect(broken.draft.status.items?.['from-map']).toBeDefined();
+  });
+
   it('starts nothing from an OaatType the pod restrictions refuse, says why, and fails a claimed run instead of creating its pod', () => {
     const hostType: OaatType = { ...TYPE, spec: { type: 'pod', podspec: { hostNetwork: true, container: { name: 'c', image: 'busybox' } } } };
     const refused = plan({ group: group(), type: hostType }, { podRestrictions: new Set(['hostNamespaces']) });
