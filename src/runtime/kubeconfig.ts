@@ -33,6 +33,14 @@ export interface LoadOptions {
   now?: () => number;
   /** Where in-cluster credentials are mounted; default {@link SERVICE_ACCOUNT_DIR}. */
   serviceAccountDir?: string;
+  /** The kubeconfig's context to use (kubectl's `--context`); default its current-context. */
+  context?: string | undefined;
+}
+
+/** A credential source and the namespace its kubeconfig context names (kubectl's default namespace), if any. */
+export interface KubeContext {
+  source: CredentialSource;
+  namespace: string | undefined;
 }
 
 /** The kubeconfig could not be used; the message says why and where. */
@@ -44,9 +52,14 @@ export class KubeConfigError extends Error {}
  * kubeconfig's user, else by client-node.
  */
 export async function loadCredentialSource(options: LoadOptions): Promise<CredentialSource> {
+  return (await loadKubeContext(options)).source;
+}
+
+/** {@link loadCredentialSource}, with the namespace of the kubeconfig's context (undefined in a pod). */
+export async function loadKubeContext(options: LoadOptions): Promise<KubeContext> {
   const readFile = options.readFile ?? ((file: string) => readFileSync(file));
   const files = (options.env.KUBECONFIG ?? '').split(path.delimiter).filter((file) => file !== '');
-  if (files.length > 1) return clientNodeSource(await defaultKubeConfig());
+  if (files.length > 1) return clientNodeContext(await defaultKubeConfig(options.context));
   const file = files[0] ?? path.join(options.env.HOME ?? homedir(), '.kube', 'config');
   let text: string | undefined;
   try {
@@ -63,9 +76,9 @@ export async function loadCredentialSource(options: LoadOptions): Promise<Creden
     } catch (error) {
       throw new KubeConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
     }
-    const settings = parseKubeConfig(document, file);
-    if (settings === undefined) return clientNodeSource(await defaultKubeConfig());
-    return new StaticCredentials(settings, readFile, options.now ?? Date.now);
+    const settings = parseKubeConfig(document, file, options.context);
+    if (settings === undefined) return clientNodeContext(await defaultKubeConfig(options.context));
+    return { source: new StaticCredentials(settings, readFile, options.now ?? Date.now), namespace: contextNamespace(document, file, options.context) };
   }
   const host = options.env.KUBERNETES_SERVICE_HOST;
   const port = options.env.KUBERNETES_SERVICE_PORT;
@@ -73,11 +86,12 @@ export async function loadCredentialSource(options: LoadOptions): Promise<Creden
     throw new KubeConfigError(`no kubeconfig (${file} does not exist, $KUBECONFIG is not set) and not in a cluster ($KUBERNETES_SERVICE_HOST is not set)`);
   }
   const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  return new StaticCredentials(
+  const source = new StaticCredentials(
     { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, caFile: path.join(dir, 'ca.crt'), tokenFile: path.join(dir, 'token') },
     readFile,
     options.now ?? Date.now,
   );
+  return { source, namespace: undefined };
 }
 
 /** The cluster and user of a kubeconfig's current context, as far as {@link StaticCredentials} reads them. */
@@ -103,14 +117,13 @@ const COVERED_USER_KEYS = new Set(['client-certificate', 'client-certificate-dat
  * The current context's cluster and user of a kubeconfig (`document`: the parsed YAML of
  * `file`), or undefined when the user needs client-node (exec, auth-provider, basic auth,
  * impersonation). Relative file paths are taken from the kubeconfig's directory, as kubectl does.
+ * `contextName` picks another context than the current one.
  */
-export function parseKubeConfig(document: unknown, file: string): ConnectionSettings | undefined {
+export function parseKubeConfig(document: unknown, file: string, contextName?: string): ConnectionSettings | undefined {
   const config = asRecord(document);
-  const contextName = asString(config['current-context']);
-  if (contextName === undefined) throw new KubeConfigError(`${file} has no current-context`);
-  const context = asRecord(named(config.contexts, contextName, 'context', file).context);
+  const { name, context } = selectedContext(config, file, contextName);
   const clusterName = asString(context.cluster);
-  if (clusterName === undefined) throw new KubeConfigError(`${file}: context ${contextName} names no cluster`);
+  if (clusterName === undefined) throw new KubeConfigError(`${file}: context ${name} names no cluster`);
   const cluster = asRecord(named(config.clusters, clusterName, 'cluster', file).cluster);
   const userName = asString(context.user);
   const user = userName === undefined ? {} : asRecord(named(config.users, userName, 'user', file).user);
@@ -227,10 +240,31 @@ export function clientNodeSource(kubeConfig: KubeConfig): CredentialSource {
   };
 }
 
-async function defaultKubeConfig(): Promise<KubeConfig> {
+/** The context `contextName` (default: the current one) of a parsed kubeconfig, and its name. */
+function selectedContext(config: Record<string, unknown>, file: string, contextName: string | undefined): { name: string; context: Record<string, unknown> } {
+  const name = contextName ?? asString(config['current-context']);
+  if (name === undefined) throw new KubeConfigError(`${file} has no current-context`);
+  return { name, context: asRecord(named(config.contexts, name, 'context', file).context) };
+}
+
+/** The namespace the context `contextName` (default: the current one) of a parsed kubeconfig names, if any. */
+function contextNamespace(document: unknown, file: string, contextName: string | undefined): string | undefined {
+  return asString(selectedContext(asRecord(document), file, contextName).context.namespace);
+}
+
+function clientNodeContext(kubeConfig: KubeConfig): KubeContext {
+  const namespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  return { source: clientNodeSource(kubeConfig), namespace: namespace === '' ? undefined : namespace };
+}
+
+async function defaultKubeConfig(context: string | undefined): Promise<KubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
+  if (context !== undefined) {
+    if (kubeConfig.getContextObject(context) === null) throw new KubeConfigError(`the kubeconfig has no context named ${context}`);
+    kubeConfig.setCurrentContext(context);
+  }
   return kubeConfig;
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KubeConfigError, loadCredentialSource, parseKubeConfig, StaticCredentials, CREDENTIAL_FILE_REFRESH_MS } from '../../../src/runtime/kubeconfig.ts';
+import { KubeConfigError, loadCredentialSource, loadKubeContext, parseKubeConfig, StaticCredentials, CREDENTIAL_FILE_REFRESH_MS } from '../../../src/runtime/kubeconfig.ts';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
@@ -111,6 +111,20 @@ describe('StaticCredentials', () => {
     await expect(insecure.read()).resolves.toEqual({ tls: { rejectUnauthorized: false }, headers: {} });
     expect(() => new StaticCredentials({ server: 'http://h:8080' }, files({}).readFile, () => 0)).toThrow(KubeConfigError);
     expect(() => new StaticCredentials({ server: 'h:8080' }, files({}).readFile, () => 0)).toThrow(/not an http\(s\) URL/);
+  });
+});
+
+describe('loadKubeContext', () => {
+  it('uses the context named by --context instead of the current one, with its namespace', async () => {
+    const config = kubeconfig({ token: 't' });
+    (config.contexts as { name: string; context: Record<string, unknown> }[])[0] = { name: 'other', context: { cluster: 'c2', user: 'u', namespace: 'team' } };
+    (config.clusters as unknown[]).push({ name: 'c2', cluster: { server: 'https://10.1.1.1:6443' } });
+    const fs = files({ '/k/config': JSON.stringify(config) });
+    const current = await loadKubeContext({ env: { KUBECONFIG: '/k/config' }, readFile: fs.readFile });
+    expect([current.source.server, current.namespace]).toEqual(['https://127.0.0.1:6443', undefined]);
+    const other = await loadKubeContext({ env: { KUBECONFIG: '/k/config' }, readFile: fs.readFile, context: 'other' });
+    expect([other.source.server, other.namespace]).toEqual(['https://10.1.1.1:6443', 'team']);
+    await expect(loadKubeContext({ env: { KUBECONFIG: '/k/config' }, readFile: fs.readFile, context: 'missing' })).rejects.toThrow('/k/config: no context named missing');
   });
 });
 
