@@ -65,7 +65,6 @@ class UsageError extends Error {}
 /** What a command needs besides its arguments. */
 interface Context {
   client: KubeClient;
-  server: string;
   namespace: string;
   output: 'table' | 'json' | 'yaml';
   io: PluginIo;
@@ -96,16 +95,17 @@ export async function runPlugin(args: readonly string[], version: string, io: Pl
     return 0;
   }
   let access: PooledClusterAccess | undefined;
+  let server = '';
   try {
     const output = values.output ?? 'table';
     if (output !== 'table' && output !== 'json' && output !== 'yaml') throw new UsageError(`--output must be json or yaml, got ${JSON.stringify(output)}`);
     checkArguments(command, operands, values);
     const env = values.kubeconfig === undefined ? io.env : { ...io.env, KUBECONFIG: values.kubeconfig };
     const kube = await loadKubeContext({ env, context: values.context });
+    server = kube.source.server;
     access = new PooledClusterAccess(kube.source, { requestConnections: 1 });
     const context: Context = {
       client: new KubeClient({ access, fieldManager: 'kubectl-oaat', userAgent: `kubectl-oaat/${version}`, maxRetriesOn429: 2 }),
-      server: kube.source.server,
       namespace: values.namespace ?? kube.namespace ?? 'default',
       output,
       io,
@@ -114,7 +114,7 @@ export async function runPlugin(args: readonly string[], version: string, io: Pl
     return 0;
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(io, error.message, command);
-    io.stderr(`error: ${describeFailure(error, command, values.namespace)}\n`);
+    io.stderr(`error: ${describeFailure(error, command, values.namespace, server)}\n`);
     return 1;
   } finally {
     access?.close();
@@ -227,13 +227,13 @@ function print(context: Context, data: unknown): void {
 const VERBS: Record<Command, string> = { status: 'get/list', history: 'get', run: 'patch', reset: 'patch', pause: 'patch', resume: 'patch', plan: 'get' };
 
 /** One line saying why a command failed. */
-function describeFailure(error: unknown, command: Command, namespace: string | undefined): string {
+function describeFailure(error: unknown, command: Command, namespace: string | undefined, server: string): string {
   if (error instanceof KubeConfigError) return `kubeconfig: ${error.message}`;
   if (!(error instanceof ApiError)) return (error as Error).message;
   const where = error.message;
   switch (error.status) {
     case 0:
-      return `cannot reach the cluster: ${where}`;
+      return `cannot reach the cluster at ${server}: ${where}`;
     case 401:
       return `the cluster does not accept the kubeconfig's credentials (401 Unauthorized): ${where}`;
     case 403:
