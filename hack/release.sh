@@ -2,8 +2,9 @@
 # `make release [TAG=vX.Y.Z]`: the release assets of package.json's version, in release/<version>/:
 #   oaat-operator-<version>.oci.tar  the image archive (`make image` builds it in dist/)
 #   oaat-operator-<version>.tgz      the Helm chart (`helm package`)
+#   kubectl-oaat-<version>.tgz       the kubectl plugin: the `npm pack` tarball of the built package
+#                                    (`npm install -g kubectl-oaat-<version>.tgz`; Node >= 22.19)
 #   SHA256SUMS                       their checksums: `sha256sum -c SHA256SUMS` verifies them
-# (The kubectl plugin's tarball, from `npm pack`, joins them once the plugin exists.)
 #
 # Usage: hack/release.sh [--tag vX.Y.Z]        everything, as above
 #        hack/release.sh assemble DIR FILE...  only the last step: package the chart into DIR
@@ -54,7 +55,15 @@ make --no-print-directory image || die "make image failed"
 [[ -f $image ]] || die "make image did not produce $image"
 release_check "${tag[@]}" --image "$image" >/dev/null || die "the image's version disagrees (above)"
 
+npm run --silent build || die "npm run build (for the plugin's tarball) failed"
+pack=$(mktemp -d) || die "cannot make a directory for npm pack"
+trap 'rm -rf "$pack"' EXIT
+packed=$(npm pack --silent --pack-destination "$pack") || die "npm pack failed"
+# npm names it after the package, as helm names the chart: renamed after the plugin.
+plugin=$pack/kubectl-oaat-$version.tgz
+mv -- "$pack/$packed" "$plugin" || die "npm pack did not produce $pack/$packed"
+
 dir=release/$version
-assemble "$dir" "$image"
+assemble "$dir" "$image" "$plugin"
 echo "release $version in $dir/:"
 (cd "$dir" && ls -l -- * && echo && cat SHA256SUMS)
