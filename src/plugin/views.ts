@@ -107,16 +107,18 @@ export function historyView(group: OaatGroup): ItemHistoryView[] {
   });
 }
 
-/** A duration for people: the two largest units, e.g. `3d4h`, `12m5s`, `40s`. */
+/** A duration for people: its largest unit and the next one unless that is zero, e.g. `3d4h`, `12m5s`, `1h`, `40s`. */
 export function humanDuration(ms: number): string {
   let seconds = Math.round(Math.abs(ms) / 1000);
-  const parts: string[] = [];
+  const counts: [string, number][] = [];
   for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
     const count = Math.floor(seconds / size);
     seconds -= count * size;
-    if (count > 0 || (unit === 's' && parts.length === 0)) parts.push(`${count}${unit}`);
+    if (count > 0 || counts.length > 0) counts.push([unit, count]);
   }
-  return parts.slice(0, 2).join('');
+  const [largest, next] = counts;
+  if (largest === undefined) return '0s';
+  return `${String(largest[1])}${largest[0]}${next !== undefined && next[1] > 0 ? `${String(next[1])}${next[0]}` : ''}`;
 }
 
 /** A past or future instant relative to `now`: `5m ago`, `in 2h3m`, or `-` when absent. */

@@ -20,7 +20,7 @@ const group: OaatGroup = {
 
 describe('humanDuration and relative', () => {
   it('shows the two largest units', () => {
-    expect([0, 40_000, 125_000, 3 * 3600_000 + 61_000, 2 * 86_400_000 + 3600_000 + 5000].map(humanDuration)).toEqual(['0s', '40s', '2m5s', '3h1m', '2d1h']);
+    expect([0, 40_000, 125_000, 3 * 3600_000 + 61_000, 2 * 86_400_000 + 3600_000 + 5000, 3600_000 + 59_000].map(humanDuration)).toEqual(['0s', '40s', '2m5s', '3h1m', '2d1h', '1h']);
     expect([relative(ago(5), NOW), relative(new Date(NOW + 3 * MINUTE).toISOString(), NOW), relative(undefined, NOW)]).toEqual(['5m ago', 'in 3m', '-']);
   });
 });
