@@ -127,7 +127,7 @@ type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTI
 function checkArguments(command: Command, operands: readonly string[], values: Values): void {
   const needed = command === 'reset' && values.all === true ? 1 : { status: 0, history: 1, run: 2, reset: 2, pause: 1, resume: 1, plan: 1 }[command];
   const [min, max] = [needed, command === 'status' ? 1 : needed];
-  if (operands.length < min) throw new UsageError(`${command} needs ${COMMANDS[command].usage.split(' ').slice(1, min + 1).join(' ')}`);
+  if (operands.length < min) throw new UsageError(`usage: kubectl oaat ${COMMANDS[command].usage}`);
   if (operands.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(operands[max])}`);
   if (values.all === true && command !== 'reset') throw new UsageError(`--all is for reset only`);
   if (values.for !== undefined && command !== 'plan') throw new UsageError(`--for is for plan only`);

@@ -207,9 +207,10 @@ describe('errors', () => {
   it('bad arguments: exit 2, naming the argument', async () => {
     expect(await oaat(['status', '--colour'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--colour'") as unknown });
     expect(await oaat(['launch', 'g'])).toMatchObject({ code: 2, stderr: 'kubectl-oaat: unknown command "launch"\nSee kubectl oaat --help.\n' });
-    expect(await oaat(['run', 'g'])).toMatchObject({ code: 2, stderr: 'kubectl-oaat: run needs GROUP ITEM\nSee kubectl oaat run --help.\n' });
+    expect(await oaat(['run', 'g'])).toMatchObject({ code: 2, stderr: 'kubectl-oaat: usage: kubectl oaat run GROUP ITEM\nSee kubectl oaat run --help.\n' });
     expect(await oaat(['plan', 'g', '--for', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^kubectl-oaat: --for "soon" is not a duration/) as unknown });
     expect(await oaat(['history', 'g', '-o', 'wide'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--output must be json or yaml') as unknown });
+    expect(await oaat(['reset', 'g'])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage: kubectl oaat reset GROUP (ITEM | --all)') as unknown });
     expect(await oaat(['reset', 'g', 'a', 'b'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unexpected argument "b"') as unknown });
   });
 });
