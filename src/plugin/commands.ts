@@ -96,6 +96,8 @@ export async function runPlugin(args: readonly string[], version: string, io: Pl
   }
   let access: PooledClusterAccess | undefined;
   let server = '';
+  /** The namespace the requests went to; undefined before it is known, or with --all-namespaces. */
+  let namespace: string | undefined;
   try {
     const output = values.output ?? 'table';
     if (output !== 'table' && output !== 'json' && output !== 'yaml') throw new UsageError(`--output must be json or yaml, got ${JSON.stringify(output)}`);
@@ -104,9 +106,10 @@ export async function runPlugin(args: readonly string[], version: string, io: Pl
     const kube = await loadKubeContext({ env, context: values.context });
     server = kube.source.server;
     access = new PooledClusterAccess(kube.source, { requestConnections: 1 });
+    namespace = values.namespace ?? kube.namespace ?? 'default';
     const context: Context = {
       client: new KubeClient({ access, fieldManager: 'kubectl-oaat', userAgent: `kubectl-oaat/${version}`, maxRetriesOn429: 2 }),
-      namespace: values.namespace ?? kube.namespace ?? 'default',
+      namespace,
       output,
       io,
     };
@@ -114,7 +117,7 @@ export async function runPlugin(args: readonly string[], version: string, io: Pl
     return 0;
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(io, error.message, command);
-    io.stderr(`error: ${describeFailure(error, command, values.namespace, server)}\n`);
+    io.stderr(`error: ${describeFailure(error, command, values['all-namespaces'] === true ? undefined : namespace, server)}\n`);
     return 1;
   } finally {
     access?.close();
