@@ -78,6 +78,11 @@ export interface OperatorConfig {
   logLevel: LogLevel;
   /** `json` in a cluster, `text` for people; `auto` picks text on a TTY. */
   logFormat: 'json' | 'text' | 'auto';
+  /**
+   * Per-item metrics (`oaat_item_*`): `auto` exports them while the cached groups list at most
+   * ITEM_METRICS_AUTO_LIMIT items in all (services/group-metrics.ts), `on` and `off` force them.
+   */
+  itemMetrics: 'auto' | 'on' | 'off';
 }
 
 /** The environment variable for each setting. */
@@ -113,6 +118,7 @@ export const CONFIG_ENV = {
   httpAddress: 'OAAT_HTTP_ADDRESS',
   logLevel: 'OAAT_LOG_LEVEL',
   logFormat: 'OAAT_LOG_FORMAT',
+  itemMetrics: 'OAAT_ITEM_METRICS',
 } as const;
 
 /** A setting that cannot be used; the message names the variable and quotes the value. */
@@ -168,6 +174,7 @@ export const CONFIG_HELP: Record<keyof typeof CONFIG_ENV, string> = {
   httpAddress: 'host:port of /healthz, /readyz and /metrics; no host: every address, IPv6 too',
   logLevel: 'error, warn, info or debug',
   logFormat: 'json, text, or auto (text on a terminal)',
+  itemMetrics: 'per-item metrics: on, off, or auto (on while all groups list at most 2,000 items)',
 };
 
 /** The command-line flag of the setting read from the environment variable `name`: OAAT_WORKERS → `--workers`. */
@@ -237,6 +244,7 @@ function readConfig(read: EnvReader): OperatorConfig {
     httpAddress: read.string(CONFIG_ENV.httpAddress, ':8080'),
     logLevel: read.choice(CONFIG_ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: read.choice(CONFIG_ENV.logFormat, ['json', 'text', 'auto'] as const, 'auto'),
+    itemMetrics: read.choice(CONFIG_ENV.itemMetrics, ['auto', 'on', 'off'] as const, 'auto'),
   };
   const le = config.leaderElection;
   const label = (name: string): string => read.label(name);

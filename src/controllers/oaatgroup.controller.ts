@@ -158,9 +158,10 @@ export class OaatGroupReconciler implements Reconciler {
       if (written.metadata?.resourceVersion !== read) this.ownWrites.wrote(`${namespace}/${group.metadata?.name ?? ''}`, read);
     }
     this.deps.memory.probeRefusalWritten(`${namespace}/${group.metadata?.name ?? ''}`);
-    for (const { run, lastRun } of plan.draft.closed) {
+    for (const { run, record, lastRun } of plan.draft.closed) {
       const endedSeenAt = this.deps.memory.closed(namespace, run.podName);
-      this.deps.runs.closed(lastRun.outcome, endedSeenAt === undefined ? undefined : Math.max(0, sentAt - endedSeenAt));
+      const facts = { namespace, group: group.metadata?.name ?? '', outcome: lastRun.outcome, runtimeMs: record.runtimeMs };
+      this.deps.runs.closed(facts, endedSeenAt === undefined ? undefined : Math.max(0, sentAt - endedSeenAt));
       log.info('closed a run', { item: run.item, run: run.id, outcome: lastRun.outcome, exitCode: lastRun.exitCode, reason: lastRun.reason });
     }
     if (plan.claim) log.info('claimed a run', { item: plan.claim.item, run: plan.claim.id, pod: plan.claim.podName });

@@ -35,6 +35,7 @@ import {
 } from '../services/ownership.ts';
 import { OaatGroupReconciler } from './oaatgroup.controller.ts';
 import { PodReconciler } from './pod.controller.ts';
+import { GroupMetricsCollector } from './group-metrics.ts';
 import { RunMemory } from './run-memory.ts';
 import { PrometheusRunMetrics, type RunMetrics } from './run-metrics.ts';
 import { CONFIGMAPS, OAATGROUPS, OAATTYPES, PODS } from './resources.ts';
@@ -203,8 +204,15 @@ export function registerOaatControllers(container: Container): void {
   const informers = [GROUP_INFORMER, TYPE_INFORMER, POD_INFORMER, ...(config.configMapItems ? [CONFIGMAP_INFORMER] : [])];
   for (const informer of informers) provide(container, TOKENS.Informer).toService(informer);
 
-  provide(container, OAAT_CONTROLLERS).toDynamicValue((context) =>
-    oaatControllers({
+  provide(container, OAAT_CONTROLLERS).toDynamicValue((context) => {
+    // The domain gauges, read from the group cache at each scrape.
+    new GroupMetricsCollector({
+      groups: resolve(context, GROUP_INFORMER),
+      registry: resolve(context, TOKENS.Registry),
+      clock: systemClock,
+      settings: { retryFloorMs: config.retryFloorMs, itemMetrics: config.itemMetrics },
+    });
+    return oaatControllers({
       groups: resolve(context, GROUP_INFORMER),
       pods: resolve(context, POD_INFORMER),
       types: resolve(context, TYPE_INFORMER),
@@ -218,8 +226,8 @@ export function registerOaatControllers(container: Container): void {
       incarnation: resolve(context, TOKENS.Incarnation),
       config,
       controllerOptions: (name) => controllerOptions(context, name),
-    }),
-  );
+    });
+  });
   provide(container, TOKENS.Controller).toDynamicValue((context) => resolve(context, OAAT_CONTROLLERS).group);
   provide(container, TOKENS.Controller).toDynamicValue((context) => resolve(context, OAAT_CONTROLLERS).pod);
 }

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       httpAddress: ':8080',
       logLevel: 'info',
       logFormat: 'auto',
+      itemMetrics: 'auto',
     });
   });
 
@@ -89,12 +90,14 @@ describe('loadConfig', () => {
       OAAT_LEADER_ELECT: 'false',
       OAAT_LOG_LEVEL: 'debug',
       OAAT_LOG_FORMAT: 'json',
+      OAAT_ITEM_METRICS: 'off',
     });
     expect(config.namespaces).toEqual(['a', 'b', 'c']);
     expect(config.workers).toBe(8);
     expect(config.leaderElection.enabled).toBe(false);
     expect(config.logLevel).toBe('debug');
     expect(config.logFormat).toBe('json');
+    expect(config.itemMetrics).toBe('off');
   });
 
   it('reads the pod restrictions: a list of them, or all', () => {
