@@ -1,7 +1,8 @@
 /**
  * The domain gauges, computed when Prometheus scrapes from the OaatGroup cache
  * (services/group-metrics.ts): `oaat_group_items{namespace,group,state}`,
- * `oaat_group_running{namespace,group}`, and per item (when enabled)
+ * `oaat_group_running`, `oaat_group_paused`, `oaat_group_frequency_seconds`,
+ * `oaat_group_last_success_timestamp_seconds` (each `{namespace,group}`), and per item (when enabled)
  * `oaat_item_last_success_timestamp_seconds` and `oaat_item_overdue`, plus
  * `oaat_item_metrics_enabled`. Never a requeue or a write: a scrape only reads the cache.
  * Every gauge is reset at each scrape, so the series of deleted groups and removed items go.
@@ -49,6 +50,40 @@ export class GroupMetricsCollector {
       collect() {
         this.reset();
         for (const { namespace, group, running } of current().groups) this.set({ namespace, group }, running ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'oaat_group_paused',
+      help: 'Whether new runs of the group are paused (1: spec.paused or the pause annotation) or not (0).',
+      labelNames: ['namespace', 'group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { namespace, group, paused } of current().groups) this.set({ namespace, group }, paused ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'oaat_group_frequency_seconds',
+      help: 'The group\'s spec.frequency: how often each item should succeed; no series while the spec has errors.',
+      labelNames: ['namespace', 'group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { namespace, group, frequencySeconds } of current().groups) {
+          if (frequencySeconds !== undefined) this.set({ namespace, group }, frequencySeconds);
+        }
+      },
+    });
+    new Gauge({
+      name: 'oaat_group_last_success_timestamp_seconds',
+      help: 'The newest success of any listed item of the group (Unix seconds); no series before the first.',
+      labelNames: ['namespace', 'group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { namespace, group, lastSuccessSeconds } of current().groups) {
+          if (lastSuccessSeconds !== undefined) this.set({ namespace, group }, lastSuccessSeconds);
+        }
       },
     });
     new Gauge({

@@ -1,6 +1,7 @@
 /**
  * What the domain gauges show about the cached groups at one instant: per group, how many items
- * are eligible, waiting for their frequency, cooling off after a failure, or running; per item
+ * are eligible, waiting for their frequency, cooling off after a failure, or running, whether it
+ * is paused, its frequency and its newest success (for "no success for N × frequency"); per item
  * (when enabled), its last success and whether it is overdue. Pure: computed from the groups and
  * the time when Prometheus scrapes, by the same selection policy the planner uses.
  *
@@ -52,8 +53,14 @@ export interface GroupSample {
   readonly group: string;
   /** Whether the group has a current run. */
   readonly running: boolean;
+  /** Whether new runs are paused (`spec.paused` or the pause annotation). */
+  readonly paused: boolean;
   /** Items by state; undefined when the spec has errors. */
   readonly items: Readonly<Record<ItemState, number>> | undefined;
+  /** `spec.frequency` in seconds; undefined when the spec has errors. */
+  readonly frequencySeconds: number | undefined;
+  /** The newest success of a listed item, epoch seconds; undefined: none (or the spec has errors). */
+  readonly lastSuccessSeconds: number | undefined;
 }
 
 export interface ItemSample {
@@ -90,8 +97,10 @@ function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number): { samp
   const name = group.metadata?.name ?? '';
   const spec = group.spec ?? {};
   const running = group.status?.currentRun?.item;
+  const paused = spec.paused === true || (group.metadata?.annotations?.[ANNOTATIONS.pauseNewJobs] ?? '') !== '';
   const report = validateGroupSpec(group.spec);
-  if (report.errors.length > 0) return { sample: { namespace, group: name, running: running !== undefined, items: undefined }, items: [] };
+  const unjudged = { namespace, group: name, running: running !== undefined, paused, items: undefined, frequencySeconds: undefined, lastSuccessSeconds: undefined };
+  if (report.errors.length > 0) return { sample: unjudged, items: [] };
 
   const statusOf = (item: string) => group.status?.items?.[item];
   const lastSuccessOf = (item: string): number | undefined => epochMs(statusOf(item)?.last_success);
@@ -116,7 +125,6 @@ function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number): { samp
   if (running !== undefined && report.items.includes(running)) counts.running = 1;
   for (const verdict of verdicts) counts[verdict.eligible ? 'eligible' : STATE_OF_BLOCKER[verdict.blockedBy]]++;
 
-  const paused = spec.paused === true || (group.metadata?.annotations?.[ANNOTATIONS.pauseNewJobs] ?? '') !== '';
   const windowHolds = startAllowed(compileWindows(spec).windows, now).blockedBy !== undefined;
   const created = epochMs(group.metadata?.creationTimestamp);
   const deadlinePassed = (since: number | undefined): boolean => since !== undefined && now > since + frequency + overdueGraceMs(frequency);
@@ -131,5 +139,7 @@ function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number): { samp
       overdue: !paused && !windowHolds && !done(item) && deadlinePassed(since),
     };
   });
-  return { sample: { namespace, group: name, running: running !== undefined, items: counts }, items };
+  const successes = items.flatMap(({ lastSuccessSeconds }) => (lastSuccessSeconds === undefined ? [] : [lastSuccessSeconds]));
+  const lastSuccessSeconds = successes.length > 0 ? Math.max(...successes) : undefined;
+  return { sample: { ...unjudged, items: counts, frequencySeconds: frequency / 1000, lastSuccessSeconds }, items };
 }

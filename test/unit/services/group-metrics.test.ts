@@ -35,7 +35,18 @@ describe('groupMetrics', () => {
       NOW,
       SETTINGS,
     );
-    expect(snapshot.groups).toEqual([{ namespace: 'ns', group: 'g', running: true, items: { running: 1, eligible: 2, waiting: 1, coolingOff: 1 } }]);
+    expect(snapshot.groups).toEqual([
+      {
+        namespace: 'ns',
+        group: 'g',
+        running: true,
+        paused: false,
+        items: { running: 1, eligible: 2, waiting: 1, coolingOff: 1 },
+        frequencySeconds: 3_600,
+        // The newest success of a listed item.
+        lastSuccessSeconds: (NOW - 10 * 60_000) / 1000,
+      },
+    ]);
   });
 
   it('exports each item\'s last success in seconds, and none for an item that never succeeded', () => {
@@ -63,6 +74,7 @@ describe('groupMetrics', () => {
   it('never counts overdue the items of a paused group, of a group inside a window, or done EachOnce items', () => {
     const old = { items: { a: { last_success: ago(10 * HOUR) } } };
     expect(overdueOf([group('paused', { oaatItems: ['a'], paused: true }, old)])).toEqual({ a: false });
+    expect(groupMetrics([group('paused', { oaatItems: ['a'], paused: true }, old)], NOW, SETTINGS).groups[0]?.paused).toBe(true);
     expect(overdueOf([group('annotated', { oaatItems: ['a'] }, old, { annotations: { pause_new_jobs: 'yes' } })])).toEqual({ a: false });
     const window = { noStartItem: { start: { time: '11:00' }, end: { time: '13:00' } } };
     expect(overdueOf([group('windowed', { oaatItems: ['a'], windows: [window] }, old)])).toEqual({ a: false });
@@ -75,7 +87,9 @@ describe('groupMetrics', () => {
 
   it('gives a group whose spec has errors no item counts and no item series', () => {
     const snapshot = groupMetrics([group('bad', { oaatItems: ['a'], frequency: 'often' })], NOW, SETTINGS);
-    expect(snapshot.groups).toEqual([{ namespace: 'ns', group: 'bad', running: false, items: undefined }]);
+    expect(snapshot.groups).toEqual([
+      { namespace: 'ns', group: 'bad', running: false, paused: false, items: undefined, frequencySeconds: undefined, lastSuccessSeconds: undefined },
+    ]);
     expect(snapshot.items).toEqual([]);
   });
 
