@@ -80,6 +80,7 @@ describe('helm lint', () => {
     ['CRDs deleted on uninstall', ['--set', 'crds.keep=false']],
     ['two replicas', ['--set', 'replicaCount=2']],
     ['ServiceMonitor, everything set', ['--set', 'replicaCount=2', '--set', 'watchNamespaces={a}', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'priorityClassName=high', '--set', 'nodeSelector.pool=ops']],
+    ['alerts and dashboard', ['--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.dashboard.enabled=true', '--set', 'metrics.prometheusRule.alertLabels.team=ops']],
   ])('is clean: %s', (_name, args) => {
     const result = helm('lint', '--strict', CHART, ...args);
     expect(result.out).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -150,7 +151,7 @@ describe('helm template', () => {
   });
 
   it('the Deployment: probes on 8080, hardened security context, resources, leader election, log settings and extra env', () => {
-    const objects = render('--set', 'logLevel=debug', '--set', 'logFormat=text', '--set-json', 'env=[{"name":"OAAT_WORKERS","value":"8"}]');
+    const objects = render('--set', 'logLevel=debug', '--set', 'logFormat=text', '--set', 'metrics.itemMetrics=off', '--set-json', 'env=[{"name":"OAAT_WORKERS","value":"8"}]');
     const spec = deployment(objects).spec;
     const pod = spec?.template.spec;
     const main = container(objects);
@@ -180,6 +181,7 @@ describe('helm template', () => {
       OAAT_HTTP_ADDRESS: ':8080',
       OAAT_LOG_LEVEL: 'debug',
       OAAT_LOG_FORMAT: 'text',
+      OAAT_ITEM_METRICS: 'off',
       OAAT_WORKERS: '8',
     });
     // Item pods carry app=oaat-operator; the operator's own pods must not, or it would see itself.
@@ -291,7 +293,8 @@ describe('helm template', () => {
     expect(monitor.metadata.labels?.release).toBe('prom');
     expect(monitor.spec).toMatchObject({
       selector: { matchLabels: (one(objects, 'Service').spec as { selector: unknown }).selector },
-      endpoints: [{ port: 'http-metrics', path: '/metrics' }],
+      // The domain metrics' namespace label is the group's: kept, not renamed exported_namespace.
+      endpoints: [{ port: 'http-metrics', path: '/metrics', honorLabels: true }],
     });
   });
 
@@ -339,6 +342,10 @@ describe('values.schema.json', () => {
     [['--set', 'replicaCount=one'], "at '/replicaCount': got string, want integer"],
     [['--set', 'logLevel=loud'], "at '/logLevel': value must be one of 'error', 'warn', 'info', 'debug'"],
     [['--set', 'logFormat=xml'], "at '/logFormat': value must be one of 'json', 'text'"],
+    [['--set', 'metrics.itemMetrics=sometimes'], "at '/metrics/itemMetrics': value must be one of 'auto', 'on', 'off'"],
+    [['--set', 'metrics.prometheusRule.overdueFor=soon'], "at '/metrics/prometheusRule/overdueFor'"],
+    [['--set-json', 'metrics.prometheusRule.selector="{job=\\"x\\"}"'], "at '/metrics/prometheusRule/selector': '{job=\"x\"}' does not match pattern"],
+    [['--set', 'metrics.dashboard.enable=true'], "at '/metrics/dashboard': additional properties 'enable' not allowed"],
     [['--set', 'watchNamespaces={Bad_NS}'], "at '/watchNamespaces/0'"],
     [['--set', 'watchNamespaces={a,a}'], "at '/watchNamespaces'"],
     [['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy'"],
