@@ -69,9 +69,10 @@ IMG ?= oaat-operator:$(shell node -p 'require("./package.json").version' 2>/dev/
 gen-manifests: deps ## write the chart's CRD template from config/crd/ and render config/rbac, config/manager from it (needs helm: built once)
 	npm run gen:manifests
 
-test-chart: deps ## helm lint/template of the chart, its values schema, up-to-date generated manifests, make release's checks, actionlint of .github/workflows
+test-chart: deps ## helm lint/template of the chart, its values schema, up-to-date generated manifests, make release's checks, actionlint of .github/workflows, promtool of the alerts
 	hack/tools.sh helm
 	hack/tools.sh actionlint-path >/dev/null
+	hack/tools.sh promtool-path >/dev/null
 	npm run test:chart
 
 e2e-local: deps ## chart + operator end to end on a local T2 control plane, no container engine (see hack/e2e-local.sh)

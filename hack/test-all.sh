@@ -16,8 +16,8 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 started=$SECONDS
 
 tools_log=$(mktemp "${TMPDIR:-/tmp}/oaat-tools.XXXXXX.log")
-step "control-plane binaries, helm and actionlint: hack/tools.sh all, helm, actionlint-path (background, log $tools_log)"
-{ hack/tools.sh all && hack/tools.sh helm && hack/tools.sh actionlint-path >/dev/null; } >"$tools_log" 2>&1 &
+step "control-plane binaries, helm, actionlint and promtool: hack/tools.sh all, helm, actionlint-path, promtool-path (background, log $tools_log)"
+{ hack/tools.sh all && hack/tools.sh helm && hack/tools.sh actionlint-path >/dev/null && hack/tools.sh promtool-path >/dev/null; } >"$tools_log" 2>&1 &
 tools_pid=$!
 trap 'kill "$tools_pid" 2>/dev/null || true' EXIT
 
@@ -43,7 +43,7 @@ trap - EXIT
 step "integration tests"; npm run --silent test:integration -- --json --outputFile="$results/integration.json"
 
 # Helm chart and release (offline checks), then the chart end to end on its own T2 control plane.
-step "chart checks: helm lint/template, values schema, generated manifests, make release's checks, actionlint of the workflows"
+step "chart checks: helm lint/template, values schema, generated manifests, make release's checks, actionlint of the workflows, promtool of the alerts"
 npm run --silent test:chart -- --json --outputFile="$results/chart.json"
 step "e2e-local: the image (built twice: same digest), then the chart + the operator run from it on a local T2 control plane"
 hack/e2e-local.sh --json --outputFile="$results/e2e.json"

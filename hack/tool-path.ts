@@ -1,6 +1,6 @@
 /**
  * The binaries of tools hack/tools.sh builds from the Go module proxy, for scripts and tests:
- * `$HELM` / `$ACTIONLINT` when set, else the one `hack/tools.sh <tool>-path` builds (slow once,
+ * `$HELM` / `$ACTIONLINT` / `$PROMTOOL` when set, else the one `hack/tools.sh <tool>-path` builds (slow once,
  * then instant).
  */
 import { execFileSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A tool hack/tools.sh builds on request, by the name of its `<tool>-path` target. */
-export type BuiltTool = 'helm' | 'actionlint';
+export type BuiltTool = 'helm' | 'actionlint' | 'promtool';
 
 /** The tool's binary: the environment variable named after it in capitals when set, else hack/tools.sh's. Throws with the reason when neither gives one. */
 export function toolPath(tool: BuiltTool, root: string = fileURLToPath(new URL('..', import.meta.url))): string {

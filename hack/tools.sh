@@ -2,8 +2,8 @@
 # Builds and caches the control-plane binaries the tests and `make run` use, from the Go module
 # proxy, outside the repository:
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (one Kubernetes
-#   release, with version ldflags so /version reports it), kwok, and helm and actionlint
-#   (only on request).
+#   release, with version ldflags so /version reports it), kwok, and helm, actionlint and
+#   promtool (only on request).
 #
 # Usage: hack/tools.sh [TARGET]
 #   t0     etcd + kube-apiserver + kubectl         (tier T0)
@@ -12,6 +12,7 @@
 #   helm   helm (built lazily: only chart tests need it)
 #   helm-path  build helm if needed, then print the path of its binary (and nothing else on stdout)
 #   actionlint-path  the same for actionlint (the GitHub Actions workflow linter)
+#   promtool-path    the same for promtool (Prometheus rule checks and rule unit tests)
 #   image-path build hack/image/ (oaat-image) if needed, then print the path of its binary
 #   bindir [t0|t1|t2]  build that set (default t2), then print the directory holding
 #          unversioned links to every binary built so far
@@ -24,7 +25,7 @@
 # prints one line with the reason and the log path, and exits non-zero.
 #
 # Settings (environment): K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION ACTIONLINT_VERSION
-# (defaults in hack/versions.env), and OAAT_TOOLS_CACHE (default
+# PROMETHEUS_VERSION (defaults in hack/versions.env), and OAAT_TOOLS_CACHE (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/oaat-test-tools), which also holds the Go module and build
 # caches used here, so deleting it removes everything this script made.
 set -Eeuo pipefail
@@ -181,6 +182,12 @@ build_actionlint() {
     "-s -w -X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION"
 }
 
+# promtool reports its version from a link-time variable of prometheus/common.
+build_promtool() {
+  go_install promtool "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION" \
+    "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+}
+
 # hack/image/ is this repository's own module: its binary is named by a hash of its sources,
 # so an edit builds a new one.
 IMAGE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/image" && pwd)
@@ -205,6 +212,7 @@ ensure() {
       kwok) locked "kwok-v$KWOK_VERSION" build_kwok ;;
       helm) locked "helm-v$HELM_VERSION" build_helm ;;
       actionlint) locked "actionlint-v$ACTIONLINT_VERSION" build_actionlint ;;
+      promtool) locked "promtool-v$PROMETHEUS_VERSION" build_promtool ;;
       oaat-image) locked oaat-image build_image_tool ;;
       *) locked "$b-v$K8S_VERSION" build_kube "$b" ;;
     esac
@@ -219,6 +227,7 @@ versioned() {
   case $1 in
     etcd) echo "$BIN/etcd-v$ETCD_VERSION" ;; kwok) echo "$BIN/kwok-v$KWOK_VERSION" ;;
     helm) echo "$BIN/helm-v$HELM_VERSION" ;; actionlint) echo "$BIN/actionlint-v$ACTIONLINT_VERSION" ;;
+    promtool) echo "$BIN/promtool-v$PROMETHEUS_VERSION" ;;
     oaat-image) image_tool ;; *) echo "$BIN/$1-v$K8S_VERSION" ;;
   esac
 }
@@ -250,6 +259,7 @@ case ${1:-all} in
   helm) build helm ;;
   helm-path) build helm; versioned helm ;;
   actionlint-path) build actionlint; versioned actionlint ;;
+  promtool-path) build promtool; versioned promtool ;;
   image-path) build oaat-image; versioned oaat-image ;;
   bindir)
     case ${2:-t2} in
@@ -260,7 +270,7 @@ case ${1:-all} in
   check) check_sumdb; say "ok: $GOVERSION, GOPROXY=$(go env GOPROXY), GOSUMDB=$(go env GOSUMDB)" ;;
   info)
     echo "cache: $CACHE ($KEY)"
-    echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION"
+    echo "versions: kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION, promtool $PROMETHEUS_VERSION"
     du -sh "$BIN" "$GOMODCACHE" "$GOCACHE" 2>/dev/null || true ;;
-  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|actionlint-path|image-path|bindir|check|info]" >&2; exit 2 ;;
+  *) echo "usage: $0 [t0|t1|t2|all|helm|helm-path|actionlint-path|promtool-path|image-path|bindir|check|info]" >&2; exit 2 ;;
 esac
