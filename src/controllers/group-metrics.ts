@@ -11,7 +11,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { OaatGroup } from '../api/v1/types.ts';
 import type { Cache } from '../runtime/informer.ts';
 import type { Clock } from '../services/clock.ts';
-import { groupMetrics, ITEM_STATES, type GroupMetricsSettings, type GroupMetricsSnapshot } from '../services/group-metrics.ts';
+import { groupMetrics, ITEM_STATES, type GroupMetricsSettings, type GroupMetricsSnapshot, type GroupSample, type ItemSample } from '../services/group-metrics.ts';
 
 /** A snapshot serves every gauge of one scrape: it is computed again only when older than this. */
 const SNAPSHOT_REUSE_MS = 1_000;
@@ -30,92 +30,66 @@ export class GroupMetricsCollector {
   constructor(private readonly options: GroupMetricsOptions) {
     const registers = [options.registry];
     const current = (): GroupMetricsSnapshot => this.current();
-    new Gauge({
-      name: 'oaat_group_items',
-      help: 'Items of a group by state: eligible, waiting (for its frequency), coolingOff (after a failure), running; done EachOnce items in none.',
-      labelNames: ['namespace', 'group', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, items } of current().groups) {
-          if (items !== undefined) for (const state of ITEM_STATES) this.set({ namespace, group, state }, items[state]);
-        }
-      },
-    });
-    new Gauge({
-      name: 'oaat_group_running',
-      help: 'Whether the group has a run in progress (1) or not (0).',
-      labelNames: ['namespace', 'group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, running } of current().groups) this.set({ namespace, group }, running ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'oaat_group_paused',
-      help: 'Whether new runs of the group are paused (1: spec.paused or the pause annotation) or not (0).',
-      labelNames: ['namespace', 'group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, paused } of current().groups) this.set({ namespace, group }, paused ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'oaat_group_frequency_seconds',
-      help: 'The group\'s spec.frequency: how often each item should succeed; no series while the spec has errors.',
-      labelNames: ['namespace', 'group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, frequencySeconds } of current().groups) {
-          if (frequencySeconds !== undefined) this.set({ namespace, group }, frequencySeconds);
-        }
-      },
-    });
-    new Gauge({
-      name: 'oaat_group_last_success_timestamp_seconds',
-      help: 'The newest success of any listed item of the group (Unix seconds); no series before the first.',
-      labelNames: ['namespace', 'group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, lastSuccessSeconds } of current().groups) {
-          if (lastSuccessSeconds !== undefined) this.set({ namespace, group }, lastSuccessSeconds);
-        }
-      },
-    });
-    new Gauge({
-      name: 'oaat_item_metrics_enabled',
-      help: 'Whether the per-item series (oaat_item_*) are exported (1) or not (0): OAAT_ITEM_METRICS, and with auto the total item count.',
-      registers,
-      collect() {
-        this.set(current().items === undefined ? 0 : 1);
-      },
-    });
-    new Gauge({
-      name: 'oaat_item_last_success_timestamp_seconds',
-      help: 'When the item last succeeded (Unix seconds); no series for an item that never succeeded.',
-      labelNames: ['namespace', 'group', 'item'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, item, lastSuccessSeconds } of current().items ?? []) {
-          if (lastSuccessSeconds !== undefined) this.set({ namespace, group, item }, lastSuccessSeconds);
-        }
-      },
-    });
-    new Gauge({
-      name: 'oaat_item_overdue',
-      help: 'Whether the item\'s last success (never: the group\'s creation) is older than its frequency plus max(10% of it, 5m); 0 for done EachOnce items, paused groups and inside a window.',
-      labelNames: ['namespace', 'group', 'item'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { namespace, group, item, overdue } of current().items ?? []) this.set({ namespace, group, item }, overdue ? 1 : 0);
-      },
-    });
+    /** A gauge with a series per sample of `samples` whose `value` is defined, labelled by `labels`. */
+    const gaugeOf = <S, L extends string>(name: string, help: string, labelNames: readonly L[], samples: () => readonly S[], labels: (sample: S) => Record<L, string>, value: (sample: S) => number | undefined): void => {
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const sample of samples()) {
+            const measured = value(sample);
+            if (measured !== undefined) this.set(labels(sample), measured);
+          }
+        },
+      });
+    };
+    const groups = (): readonly GroupSample[] => current().groups;
+    const groupLabels = ({ namespace, group }: GroupSample) => ({ namespace, group });
+    const perGroup = (name: string, help: string, value: (sample: GroupSample) => number | undefined): void => {
+      gaugeOf(name, help, ['namespace', 'group'], groups, groupLabels, value);
+    };
+    const perItem = (name: string, help: string, value: (sample: ItemSample) => number | undefined): void => {
+      gaugeOf(name, help, ['namespace', 'group', 'item'], () => current().items ?? [], ({ namespace, group, item }) => ({ namespace, group, item }), value);
+    };
+    const bit = (on: boolean): number => (on ? 1 : 0);
+
+    gaugeOf(
+      'oaat_group_items',
+      'Items of a group by state: eligible, waiting (for its frequency), coolingOff (after a failure), running; done EachOnce items in none.',
+      ['namespace', 'group', 'state'],
+      () => groups().flatMap((sample) => (sample.items === undefined ? [] : ITEM_STATES.map((state) => ({ ...groupLabels(sample), state, count: sample.items?.[state] ?? 0 })))),
+      ({ namespace, group, state }) => ({ namespace, group, state }),
+      ({ count }) => count,
+    );
+    perGroup('oaat_group_running', 'Whether the group has a run in progress (1) or not (0).', ({ running }) => bit(running));
+    perGroup('oaat_group_paused', 'Whether new runs of the group are paused (1: spec.paused or the pause annotation) or not (0).', ({ paused }) => bit(paused));
+    perGroup('oaat_group_frequency_seconds', 'The group\'s spec.frequency: how often each item should succeed; no series while the spec has errors.', ({ frequencySeconds }) => frequencySeconds);
+    perGroup(
+      'oaat_group_last_success_timestamp_seconds',
+      'The newest success of any listed item of the group (Unix seconds); no series before the first.',
+      ({ lastSuccessSeconds }) => lastSuccessSeconds,
+    );
+    gaugeOf(
+      'oaat_item_metrics_enabled',
+      'Whether the per-item series (oaat_item_*) are exported (1) or not (0): OAAT_ITEM_METRICS, and with auto the total item count.',
+      [],
+      () => [current()],
+      () => ({}),
+      ({ items }) => bit(items !== undefined),
+    );
+    perItem(
+      'oaat_item_last_success_timestamp_seconds',
+      'When the item last succeeded (Unix seconds); no series for an item that never succeeded.',
+      ({ lastSuccessSeconds }) => lastSuccessSeconds,
+    );
+    perItem(
+      'oaat_item_overdue',
+      'Whether the item\'s last success (never: the group\'s creation) is older than its frequency plus max(10% of it, 5m); 0 for done EachOnce items, paused groups and inside a window.',
+      ({ overdue }) => bit(overdue),
+    );
   }
 
   /** The snapshot of this scrape: the cache's groups at the clock's now. */
