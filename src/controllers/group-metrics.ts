@@ -7,10 +7,12 @@
  * `oaat_item_metrics_enabled`. Never a requeue or a write: a scrape only reads the cache.
  * Every gauge is reset at each scrape, so the series of deleted groups and removed items go.
  */
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { OaatGroup } from '../api/v1/types.ts';
 import type { Cache } from '../runtime/informer.ts';
 import type { Clock } from '../services/clock.ts';
+import { sourcedItems } from '../services/item-sources.ts';
 import { groupMetrics, ITEM_STATES, type GroupMetricsSettings, type GroupMetricsSnapshot, type GroupSample, type ItemSample } from '../services/group-metrics.ts';
 
 /** A snapshot serves every gauge of one scrape: it is computed again only when older than this. */
@@ -18,6 +20,8 @@ const SNAPSHOT_REUSE_MS = 1_000;
 
 export interface GroupMetricsOptions {
   groups: Cache<OaatGroup>;
+  /** The ConfigMaps groups take items from; absent: this operator reads none (OAAT_CONFIGMAP_ITEMS off). */
+  configMaps?: Cache<V1ConfigMap> | undefined;
   registry: Registry;
   clock: Clock;
   settings: GroupMetricsSettings;
@@ -92,11 +96,30 @@ export class GroupMetricsCollector {
     );
   }
 
+  /**
+   * The items of a group's ConfigMap sources, from the cache only (a scrape sends no request): a
+   * ConfigMap not cached counts as missing, so the group is unjudged as its reconcile would make it.
+   */
+  private sourced(group: OaatGroup, listed: readonly string[]) {
+    const { configMaps } = this.options;
+    if (group.spec?.oaatItemsFrom === undefined) return undefined;
+    const namespace = group.metadata?.namespace ?? '';
+    return sourcedItems(
+      group.spec,
+      listed,
+      (name) => {
+        const cached = configMaps?.get(namespace, name);
+        return cached === undefined ? { state: 'missing' } : { state: 'found', data: cached.data ?? {} };
+      },
+      configMaps !== undefined,
+    );
+  }
+
   /** The snapshot of this scrape: the cache's groups at the clock's now. */
   private current(): GroupMetricsSnapshot {
     const now = this.options.clock.now();
     if (this.snapshot === undefined || !(now - this.snapshot.at < SNAPSHOT_REUSE_MS && now >= this.snapshot.at)) {
-      this.snapshot = { at: now, value: groupMetrics(this.options.groups.list(), now, this.options.settings) };
+      this.snapshot = { at: now, value: groupMetrics(this.options.groups.list(), now, this.options.settings, (group, listed) => this.sourced(group, listed)) };
     }
     return this.snapshot.value;
   }

@@ -208,6 +208,7 @@ export function registerOaatControllers(container: Container): void {
     // The domain gauges, read from the group cache at each scrape.
     new GroupMetricsCollector({
       groups: resolve(context, GROUP_INFORMER),
+      configMaps: config.configMapItems ? resolve(context, CONFIGMAP_INFORMER) : undefined,
       registry: resolve(context, TOKENS.Registry),
       clock: systemClock,
       settings: { retryFloorMs: config.retryFloorMs, itemMetrics: config.itemMetrics },

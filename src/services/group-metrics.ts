@@ -25,7 +25,9 @@ import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { failureBackoff, failureCoolOffMs, frequencyMs } from '../api/v1/defaults.ts';
 import type { OaatGroup } from '../api/v1/types.ts';
 import { validateGroupSpec } from '../api/v1/validation.ts';
+import { withSourcedItems } from './group-planner.ts';
 import { failureCount, succeededOnce } from './group-status.ts';
+import type { SourcedItems } from './item-sources.ts';
 import { epochMs } from './pod-outcome.ts';
 import { seededRng } from './rng.ts';
 import { selectItem, type Blocker } from './selection-policy.ts';
@@ -84,21 +86,32 @@ export interface GroupMetricsSettings {
   readonly itemMetrics: 'auto' | 'on' | 'off';
 }
 
-/** The samples of every group at `now` (epoch ms), as the file's doc comment defines them. */
-export function groupMetrics(groups: readonly OaatGroup[], now: number, settings: GroupMetricsSettings): GroupMetricsSnapshot {
-  const judged = groups.map((group) => judgeGroup(group, now, settings.retryFloorMs));
+/**
+ * What a group's `spec.oaatItemsFrom` adds to the items it lists (`listed`: spec.oaatItems's
+ * valid items), as services/item-sources.ts reads it; undefined when it names no source.
+ */
+export type ItemSources = (group: OaatGroup, listed: readonly string[]) => SourcedItems | undefined;
+
+/**
+ * The samples of every group at `now` (epoch ms), as the file's doc comment defines them; a
+ * group's items are those it lists plus those of its ConfigMap sources (`sources`), and a source
+ * that cannot be read makes the group's spec count as having errors.
+ */
+export function groupMetrics(groups: readonly OaatGroup[], now: number, settings: GroupMetricsSettings, sources: ItemSources = () => undefined): GroupMetricsSnapshot {
+  const judged = groups.map((group) => judgeGroup(group, now, settings.retryFloorMs, sources));
   const total = judged.reduce((sum, { items }) => sum + items.length, 0);
   const perItem = settings.itemMetrics === 'on' || (settings.itemMetrics === 'auto' && total <= ITEM_METRICS_AUTO_LIMIT);
   return { groups: judged.map(({ sample }) => sample), items: perItem ? judged.flatMap(({ items }) => items) : undefined };
 }
 
-function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number): { sample: GroupSample; items: ItemSample[] } {
+function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number, sources: ItemSources): { sample: GroupSample; items: ItemSample[] } {
   const namespace = group.metadata?.namespace ?? '';
   const name = group.metadata?.name ?? '';
   const spec = group.spec ?? {};
   const running = group.status?.currentRun?.item;
   const paused = spec.paused === true || (group.metadata?.annotations?.[ANNOTATIONS.pauseNewJobs] ?? '') !== '';
-  const report = validateGroupSpec(group.spec);
+  const listed = validateGroupSpec(group.spec);
+  const report = withSourcedItems(listed, sources(group, listed.items));
   const unjudged = { namespace, group: name, running: running !== undefined, paused, items: undefined, frequencySeconds: undefined, lastSuccessSeconds: undefined };
   if (report.errors.length > 0) return { sample: unjudged, items: [] };
 

@@ -57,7 +57,7 @@ const NEXT_REASON_OF: Record<Blocker, NextReason> = { frequency: 'Frequency', co
  * The spec's report with the items of its sources added and their problems among its errors: an
  * unreadable source makes the item list as invalid as a bad spec (no claim; no history pruned).
  */
-function withSourcedItems(report: GroupSpecReport, sourced: SourcedItems | undefined): GroupSpecReport {
+export function withSourcedItems(report: GroupSpecReport, sourced: SourcedItems | undefined): GroupSpecReport {
   if (sourced === undefined) return report;
   return { ...report, errors: [...report.errors, ...sourced.problems], items: [...report.items, ...sourced.items] };
 }

@@ -93,6 +93,18 @@ describe('groupMetrics', () => {
     expect(snapshot.items).toEqual([]);
   });
 
+  it('counts the items of ConfigMap sources with the listed ones; a source that cannot be read leaves the group unjudged', () => {
+    const sourced = groupMetrics([group('g', { oaatItems: ['a'] })], NOW, SETTINGS, (_group, listed) => {
+      expect(listed).toEqual(['a']);
+      return { items: ['b', 'c'], problems: [] };
+    });
+    expect(sourced.groups[0]?.items).toEqual({ running: 0, eligible: 3, waiting: 0, coolingOff: 0 });
+    expect(sourced.items?.map((sample) => sample.item)).toEqual(['a', 'b', 'c']);
+    const unread = groupMetrics([group('g', { oaatItems: ['a'] })], NOW, SETTINGS, () => ({ items: [], problems: [{ path: 'spec.oaatItemsFrom[0]', message: 'missing' }] }));
+    expect(unread.groups[0]?.items).toBeUndefined();
+    expect(unread.items).toEqual([]);
+  });
+
   it('exports per-item series with auto only up to the limit of items in all; on and off force them', () => {
     const items = (count: number, prefix: string): string[] => Array.from({ length: count }, (_, i) => `${prefix}${String(i)}`);
     // A group lists at most 1,000 items.
