@@ -23,6 +23,7 @@ const OPERATOR_RULES = [
   { apiGroups: ['kawaja.net'], resources: ['oaattypes'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
 ];
 
 beforeAll(async () => {
