@@ -17,6 +17,17 @@ const suite = operatorSuite('T1', 'operator');
 const cluster = (): TestCluster => suite.cluster;
 const ns = (): OaatNamespace => suite.ns;
 
+/** A time of day as windows take it: HH:MM:SS, UTC. */
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+/** The group's next run is claimed after `closesAt` (a window's close), within a second of it. */
+async function expectClaimedJustAfter(group: string, closesAt: number): Promise<void> {
+  await ns().runningPod(group);
+  const claimedAt = Date.parse((await ns().readGroup(group)).status?.currentRun?.claimedAt ?? '');
+  expect(claimedAt).toBeGreaterThanOrEqual(closesAt);
+  expect(claimedAt - closesAt).toBeLessThan(1_000);
+}
+
 const finished = (group: string, item: string, outcome: string) => (g: Awaited<ReturnType<OaatNamespace['readGroup']>>) =>
   g.metadata?.name === group && g.status?.items?.[item]?.last_run?.outcome === outcome && g.status.currentRun?.item !== item;
 
@@ -202,7 +213,6 @@ it('run-now starts an item inside its frequency after the current run, once per 
 });
 
 it('starts nothing inside a noStartItem window, and the next item within a second after it closes', async () => {
-  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
   const now = Date.now();
   // The window holds until the end of its end second: it closes at the next whole second after now + 4 s.
   const closesAt = Math.floor((now + 4_000) / 1_000) * 1_000 + 1_000;
@@ -211,14 +221,10 @@ it('starts nothing inside a noStartItem window, and the next item within a secon
   const waiting = await ns().waitForGroup('blackout', (g) => typeof g.status?.nextEligibleAt === 'string', 'nextEligibleAt');
   expect(Date.parse(waiting.status?.nextEligibleAt ?? '')).toBe(closesAt);
   expect(waiting.status?.currentRun ?? undefined).toBeUndefined();
-  await ns().runningPod('blackout');
-  const claimedAt = Date.parse((await ns().readGroup('blackout')).status?.currentRun?.claimedAt ?? '');
-  expect(claimedAt).toBeGreaterThanOrEqual(closesAt);
-  expect(claimedAt - closesAt).toBeLessThan(1_000);
+  await expectClaimedJustAfter('blackout', closesAt);
 });
 
 it('noRunItem: an item whose predicted end crosses the window does not start before it, and starts after it closes', async () => {
-  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
   // The window opens 15 s from now; the item's one past run took 60 s, so it cannot fit before.
   const opensAt = Math.ceil((Date.now() + 15_000) / 1_000) * 1_000;
   const closesAt = opensAt + 3_000; // the end second 02 lasts to the start of second 03
@@ -232,14 +238,10 @@ it('noRunItem: an item whose predicted end crosses the window does not start bef
   const held = await ns().waitForGroup('norun', (g) => g.status?.next?.reason === 'Window', 'next: Window');
   expect(held.status?.next).toEqual({ reason: 'Window', item: 'long', window: 'backup', at: new Date(closesAt).toISOString() });
   expect(held.status?.currentRun ?? undefined).toBeUndefined();
-  await ns().runningPod('norun');
-  const claimedAt = Date.parse((await ns().readGroup('norun')).status?.currentRun?.claimedAt ?? '');
-  expect(claimedAt).toBeGreaterThanOrEqual(closesAt);
-  expect(claimedAt - closesAt).toBeLessThan(1_000);
+  await expectClaimedJustAfter('norun', closesAt);
 });
 
 it('stopRunning: the item still running when its window opens is stopped and recorded WindowStopped, not as a failure', async () => {
-  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19); // HH:MM:SS, UTC
   const opensAt = Math.ceil((Date.now() + 8_000) / 1_000) * 1_000;
   await ns().group('stopping', ['a'], {
     frequency: '1h',
@@ -273,21 +275,16 @@ it('items from a ConfigMap: runs them, reacts to edits within seconds, and says 
   const missing = await ns().waitForGroup('mapped', (g) => ready(g).reason === 'ItemsSourceNotReady', 'Ready=False ItemsSourceNotReady');
   expect(ready(missing).message).toBe('spec.oaatItemsFrom[0]: ConfigMap hosts key list: the ConfigMap does not exist (set optional: true to allow it)');
 
-  let changedAt = Date.now();
-  await configMap('# hosts\none\n');
-  const first = await ns().runningPod('mapped', 10_000);
-  expect(first.metadata?.annotations?.['oaat.kawaja.net/item']).toBe('one');
-  expect(Date.parse((await ns().readGroup('mapped')).status?.currentRun?.claimedAt ?? '') - changedAt).toBeLessThan(5_000);
-  await ns().end(first, { outcome: 'succeed' });
-  await ns().waitForGroup('mapped', (g) => g.status?.items?.one?.last_success !== undefined && !g.status.currentRun, 'one recorded, idle');
-
-  changedAt = Date.now();
-  await configMap('one\ntwo\n');
-  const second = await ns().runningPod('mapped', 10_000);
-  expect(second.metadata?.annotations?.['oaat.kawaja.net/item']).toBe('two');
-  expect(Date.parse((await ns().readGroup('mapped')).status?.currentRun?.claimedAt ?? '') - changedAt).toBeLessThan(5_000);
-  await ns().end(second, { outcome: 'succeed' });
-  await ns().waitForGroup('mapped', (g) => g.status?.items?.two?.last_success !== undefined && !g.status.currentRun, 'two recorded, idle');
+  // Each edit starts the item it adds within seconds; it succeeds, and the group goes idle.
+  for (const [list, item] of [['# hosts\none\n', 'one'], ['one\ntwo\n', 'two']] as const) {
+    const changedAt = Date.now();
+    await configMap(list);
+    const pod = await ns().runningPod('mapped', 10_000);
+    expect(pod.metadata?.annotations?.['oaat.kawaja.net/item']).toBe(item);
+    expect(Date.parse((await ns().readGroup('mapped')).status?.currentRun?.claimedAt ?? '') - changedAt).toBeLessThan(5_000);
+    await ns().end(pod, { outcome: 'succeed' });
+    await ns().waitForGroup('mapped', (g) => g.status?.items?.[item]?.last_success !== undefined && !g.status.currentRun, `${item} recorded, idle`);
+  }
 
   // Without the label the operator does not watch it; the group (touched, to wake it) says to label it.
   await configMap('one\ntwo\n', false);
