@@ -253,6 +253,7 @@ class Planner {
   /** The current run stays open and its pod is not in the cache. */
   private runPodMissing = false;
   private claimed: CurrentRun | undefined;
+  private compiledWindows: readonly CompiledWindow[] | undefined;
 
   constructor(
     private readonly snapshot: GroupSnapshot,
@@ -291,6 +292,12 @@ class Planner {
       events: this.events,
       requeueAfterMs: Math.max(1, this.wakeAt - this.now),
     };
+  }
+
+  /** The group's blackout windows, compiled once per plan (a spec with problems in them has none of those). */
+  private get windows(): readonly CompiledWindow[] {
+    this.compiledWindows ??= compileWindows(this.group.spec).windows;
+    return this.compiledWindows;
   }
 
   private wake(at: number): void {
@@ -450,7 +457,7 @@ class Planner {
    */
   private stopForWindow(pod: V1Pod): boolean {
     if (this.draft.currentRun?.trigger === 'RunNow') return false;
-    const stopping = compileWindows(this.group.spec).windows.filter((window) => window.stopRunning);
+    const stopping = this.windows.filter((window) => window.stopRunning);
     if (stopping.length === 0) return false;
     const holding = windowAt(stopping, 'noRunItem', this.now);
     if (holding === undefined) {
@@ -672,7 +679,7 @@ class Planner {
     }
     if (soonest === undefined) return undefined;
     const eligibleAt = startsAt(soonest, now);
-    const windows = compileWindows(group.spec).windows;
+    const windows = this.windows;
     const window = startAllowed(windows, eligibleAt);
     if (window.blockedBy !== undefined) {
       return { reason: 'Window', item: soonest.item, ...(window.at !== undefined && { at: iso(window.at) }), window: windowName(group, window.blockedBy) };
@@ -815,7 +822,7 @@ class Planner {
    */
   private selectedItem(report: GroupSpecReport): { item: string; request?: undefined } | undefined {
     const { draft, now, group } = this;
-    const windows = compileWindows(group.spec).windows;
+    const windows = this.windows;
     // Inside a window (either kind) nothing starts; the group wakes as it closes.
     const window = startAllowed(windows, now);
     if (window.blockedBy !== undefined) {
