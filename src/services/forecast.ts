@@ -16,7 +16,7 @@
  */
 import { failureBackoff, failureCoolOffMs, frequencyMs, predictionRules } from '../api/v1/defaults.ts';
 import type { OaatGroupSpec, OaatGroupStatus } from '../api/v1/types.ts';
-import { failureCount, succeededOnce } from './group-status.ts';
+import { itemHistory, succeededOnce } from './group-status.ts';
 import { predictedRuntimeMs } from './runtime-prediction.ts';
 import { seededRng } from './rng.ts';
 import { selectItem, type EligibleVerdict, type ItemHistory } from './selection-policy.ts';
@@ -80,9 +80,7 @@ export function forecastRuns(input: ForecastInput): Forecast {
   const succeeded = new Set<string>();
   for (const item of items) {
     const entry = itemStatus(item);
-    const lastSuccess = Date.parse(entry?.last_success ?? '');
-    const lastFailure = Date.parse(entry?.last_failure ?? '');
-    history.set(item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(entry) });
+    history.set(item, itemHistory(entry));
     if (succeededOnce(entry)) succeeded.add(item);
   }
   const runs: ForecastRun[] = [];

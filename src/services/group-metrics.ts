@@ -26,7 +26,7 @@ import { failureBackoff, failureCoolOffMs, frequencyMs } from '../api/v1/default
 import type { OaatGroup } from '../api/v1/types.ts';
 import { validateGroupSpec } from '../api/v1/validation.ts';
 import { withSourcedItems } from './group-planner.ts';
-import { failureCount, succeededOnce } from './group-status.ts';
+import { itemHistory, succeededOnce } from './group-status.ts';
 import type { SourcedItems } from './item-sources.ts';
 import { epochMs } from './pod-outcome.ts';
 import { seededRng } from './rng.ts';
@@ -121,11 +121,7 @@ function judgeGroup(group: OaatGroup, now: number, retryFloorMs: number, sources
   const frequency = frequencyMs(spec);
   const { verdicts } = selectItem({
     items: report.items.filter((item) => item !== running && !done(item)),
-    history: new Map(
-      report.items.map((item) => {
-        return [item, { lastSuccess: lastSuccessOf(item), lastFailure: epochMs(statusOf(item)?.last_failure), failureCount: failureCount(statusOf(item)) }];
-      }),
-    ),
+    history: new Map(report.items.map((item) => [item, itemHistory(statusOf(item))])),
     frequencyMs: frequency,
     coolOffMs: failureCoolOffMs(spec),
     retryFloorMs,

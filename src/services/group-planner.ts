@@ -19,7 +19,7 @@ import { ANNOTATIONS } from '../api/v1/keys.ts';
 import { podName } from '../api/v1/naming.ts';
 import type { CurrentRun, NextReason, NextRun, OaatGroup, OaatType } from '../api/v1/types.ts';
 import { validateGroupSpec, validateOaatType, type GroupSpecReport } from '../api/v1/validation.ts';
-import { failureCount, iso, lastResultAt, StatusDraft, succeededOnce, type RunRecord } from './group-status.ts';
+import { failureCount, iso, itemHistory, lastResultAt, StatusDraft, succeededOnce, type RunRecord } from './group-status.ts';
 import { isOurs, itemOfPod, runIdOf, runSeqOf } from './ownership.ts';
 import { deletionRequestedAt, epochMs, isLive, isTerminal, startedAt, terminalPod } from './pod-outcome.ts';
 import { containerProblems, renderPod } from './pod-templater.ts';
@@ -625,14 +625,7 @@ class Planner {
    */
   private selectionInput(items: readonly string[], rng: Rng): SelectionInput {
     const { draft, group, now } = this;
-    const history = new Map(
-      items.map((item) => {
-        const status = draft.status.items?.[item];
-        const lastSuccess = Date.parse(status?.last_success ?? '');
-        const lastFailure = Date.parse(status?.last_failure ?? '');
-        return [item, { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(status) }];
-      }),
-    );
+    const history = new Map(items.map((item) => [item, itemHistory(draft.status.items?.[item])]));
     return {
       items: group.spec?.mode === 'EachOnce' ? items.filter((item) => !succeededOnce(draft.status.items?.[item])) : items,
       history,

@@ -7,6 +7,7 @@
 import jsonMergePatch from 'json-merge-patch';
 import type { Condition, CurrentRun, ItemStatus, LastRun, OaatGroupStatus, RunOutcome } from '../api/v1/types.ts';
 import type { Rng } from './rng.ts';
+import type { ItemHistory } from './selection-policy.ts';
 import { RuntimeStats } from './runtime-stats.ts';
 
 /** The facts a close records about a run. */
@@ -99,6 +100,13 @@ export function iso(ms: number): string {
 export function failureCount(item: ItemStatus | null | undefined): number {
   const value = Number(item?.failure_count ?? 0);
   return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+/** An item's history as the selection policy judges it: its last success and failure (epoch ms, absent when never or unreadable) and its consecutive failures. */
+export function itemHistory(item: ItemStatus | null | undefined): ItemHistory {
+  const lastSuccess = Date.parse(item?.last_success ?? '');
+  const lastFailure = Date.parse(item?.last_failure ?? '');
+  return { ...(Number.isFinite(lastSuccess) && { lastSuccess }), ...(Number.isFinite(lastFailure) && { lastFailure }), failureCount: failureCount(item) };
 }
 
 /** Whether the item has a recorded success (what `EachOnce` waits for). */
