@@ -3,7 +3,7 @@
  * child process with its metrics on a free loopback port, its metrics read, and its API
  * requests counted from kube-apiserver's audit log.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -173,6 +173,57 @@ export function chartNodeFlags(): string[] {
   ];
 }
 
+/**
+ * CPU time of named processes (the operator, kube-apiserver, etcd, KWOK, this benchmark),
+ * sampled from /proc every `everyMs`, so that what each used over a span known only afterwards
+ * (e.g. a wave found in the audit log) can be told: who had the cores.
+ */
+export class ProcessCpu {
+  private readonly samples: { at: number; ms: Map<string, number> }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly tickMs = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+  constructor(private readonly pids: ReadonlyMap<string, number>, everyMs = 250) {
+    this.sample();
+    this.timer = setInterval(() => { this.sample(); }, everyMs);
+  }
+
+  /** The processes of a control plane whose state directory is `stateDir` (the `*.pid` files hack/control-plane.sh writes: "pid starttime"). */
+  static controlPlanePids(stateDir: string): Map<string, number> {
+    return new Map(['kube-apiserver', 'etcd', 'kwok'].map((name) => [name, Number(readFileSync(path.join(stateDir, `${name}.pid`), 'utf8').split(' ')[0])]));
+  }
+
+  /** Cores each process used on average between `from` and `to` (epoch ms), from the samples nearest inside the span. */
+  coresBetween(from: number, to: number): Record<string, number> {
+    const inside = this.samples.filter((sample) => sample.at >= from && sample.at <= to);
+    const first = inside[0];
+    const last = inside.at(-1);
+    if (first === undefined || last === undefined || last.at === first.at) return {};
+    return Object.fromEntries(
+      [...this.pids.keys()].map((name) => [name, Number((((last.ms.get(name) ?? 0) - (first.ms.get(name) ?? 0)) / (last.at - first.at)).toFixed(2))]),
+    );
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    const ms = new Map<string, number>();
+    for (const [name, pid] of this.pids) {
+      try {
+        // utime and stime: fields 14 and 15, counted after the command name's closing parenthesis.
+        const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ms.set(name, (Number(fields[11]) + Number(fields[12])) * this.tickMs);
+      } catch {
+        // gone: no sample
+      }
+    }
+    this.samples.push({ at: Date.now(), ms });
+  }
+}
+
 /** The built operator as a child process, watching `namespace`, leader election off. */
 export class BenchOperator {
   private constructor(
@@ -235,16 +286,15 @@ export class BenchOperator {
     return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((match) => ({ le: Number(match[1]), count: Number(match[2]) }));
   }
 
-  /** Samples RSS every 500 ms until the returned function is called, which gives the peak. */
-  samplePeakRss(): () => number {
-    let peak = 0;
-    const timer = setInterval(() => {
-      void this.metric('process_resident_memory_bytes').then((rss) => { if (rss > peak) peak = rss; }, () => undefined);
-    }, 500);
-    return () => {
-      clearInterval(timer);
-      return peak;
-    };
+  /**
+   * The process's peak RSS so far (bytes), as the kernel keeps it (`VmHWM`): exact, and read
+   * without a scrape (a scrape every few hundred ms costs the operator CPU at scale: every
+   * domain gauge is computed at each one).
+   */
+  peakRss(): number {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${String(this.process.pid)}/status`, 'utf8'));
+    if (match === null) throw new Error(`no VmHWM for process ${String(this.process.pid)}`);
+    return Number(match[1]) * 1024;
   }
 
   /** SIGTERM, and SIGKILL if it has not exited within `graceMs`. */

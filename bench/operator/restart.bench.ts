@@ -154,7 +154,6 @@ try {
     HEAP_SNAPSHOT ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` } : {},
   );
   operators.push(operator);
-  const peakRss = operator.samplePeakRss();
   const reconciledAt = await holds(() => everyGroupReconciled(operator), 1_000, 600_000);
   const restart = {
     everyGroupReconciledSeconds: Number(((reconciledAt - started) / 1000).toFixed(1)),
@@ -166,7 +165,7 @@ try {
   const idleFrom = auditMark(auditLog);
   await sleep(IDLE_SECONDS * 1000);
   const memoryMiB = {
-    rssPeak: mib(peakRss()),
+    rssPeak: mib(operator.peakRss()),
     rssIdle: mib(await operator.metric('process_resident_memory_bytes')),
     heapUsedIdle: mib(await operator.metric('nodejs_heap_size_used_bytes')),
     heapTotalIdle: mib(await operator.metric('nodejs_heap_size_total_bytes')),
