@@ -36,6 +36,9 @@
  * - the operator's own share of a hand-over as it measures it: from the watch event showing a
  *   run's pod ended to the close sent (oaat_run_close_delay_seconds, quantiles interpolated
  *   within its buckets, and the share within 100 ms, a bucket bound: exact);
+ * - burst: the first wave (every group's first hand-over): how long KWOK took to end its pods
+ *   and the operator to close them, the API server's writes a second meanwhile, and the cores
+ *   each process (operator, kube-apiserver, etcd, KWOK, the benchmark) used meanwhile;
  * - the operator's CPU per run (process_cpu_seconds_total over the span the requests count);
  *   with BENCH_CPU_PROFILE=1 also its CPU profile over its whole run, top frames by self time.
  *
@@ -48,7 +51,7 @@
  * here: a burst then reaches the operator at that pace). Extra OAAT_* settings pass through
  * to the operator.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,9 +63,9 @@ import { epochMs } from '../../src/services/pod-outcome.ts';
 import { TestCluster } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
 import { CountingPassThrough } from '../../test/support/counting-pass-through.ts';
-import { summarizeCpuProfile } from './cpu-profile-summary.ts';
+import { keepCpuProfile } from './cpu-profile-summary.ts';
 import { CONFIGMAPS } from '../../test/support/resource-types.ts';
-import { auditMark, benchClient, BenchOperator, benchNamespace, histogramSummary, inParallel, isOperator, latencySummary, mib, operatorRequests, readAudit, tellToSucceed, type AuditEvent, type HistogramCounts } from './harness.ts';
+import { auditMark, benchClient, BenchOperator, ProcessCpu, benchNamespace, histogramSummary, inParallel, isOperator, latencySummary, mib, operatorRequests, readAudit, tellToSucceed, type AuditEvent, type HistogramCounts } from './harness.ts';
 
 const MODES = ['burst', 'steady', 'eligible'] as const;
 type Mode = (typeof MODES)[number];
@@ -327,6 +330,7 @@ interface Bench {
   mark: () => Promise<Mark>;
   /** The mark taken just before the groups were applied (burst counts from the operator's start). */
   applied: Mark;
+  cpu: ProcessCpu;
 }
 
 /**
@@ -336,7 +340,7 @@ interface Bench {
  * (Succeeded) to the operator's next status write of the group arriving; and the write
  * throughput of the burst against the API server's own (a probe before the operator started).
  */
-async function burst({ driver, mark, applied, auditLog, writeProbe }: Bench): Promise<Measured> {
+async function burst({ driver, mark, applied, auditLog, writeProbe, cpu }: Bench): Promise<Measured> {
   const runs = new Map<string, number>();
   let counted = 0;
   let done = 0;
@@ -358,7 +362,7 @@ async function burst({ driver, mark, applied, auditLog, writeProbe }: Bench): Pr
       runs: totalRuns,
       elapsedSeconds: Number(((to.at - applied.at) / 1000).toFixed(1)),
       handOverMs: latencySummary(driver.handOvers.map((h) => h.addedAt - h.succeededAt)),
-      ...burstAnalysis(readAudit(auditLog, applied.auditBytes, to.auditBytes), driver.handOvers, writeProbe),
+      ...burstAnalysis(readAudit(auditLog, applied.auditBytes, to.auditBytes), driver.handOvers, writeProbe, cpu),
     },
     runs: totalRuns,
     from: { ...applied, auditBytes: 0 },
@@ -466,7 +470,7 @@ interface Write {
 }
 
 /** The operator's share of each hand-over and the burst's write rate, from the audit events of the burst. */
-function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOver[], writeProbe: number): Record<string, unknown> {
+function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOver[], writeProbe: number, cpu: ProcessCpu): Record<string, unknown> {
   const done = events.filter((event) => event.stage === 'ResponseComplete');
   const podStatusWrites = new Map<string, Write[]>();
   const operatorWrites = new Map<string, Write[]>();
@@ -511,6 +515,8 @@ function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOv
       closesPerSecond: Math.round(wave.length / ((to - from) / 1000)),
       // Every write the API server completed meanwhile (the operator's, KWOK's, the benchmark's).
       apiServerWritesPerSecond: Math.round(writes / ((to - from) / 1000)),
+      // Who had the machine's cores meanwhile: cores each process used on average.
+      coresUsed: { of: os.cpus().length, ...cpu.coresBetween(from, to) },
     },
     // What the API server takes alone: ConfigMap creates, 16 at a time, before the operator started.
     apiServerWriteCapacityPerSecond: writeProbe,
@@ -537,6 +543,7 @@ const info = startControlPlane({
 const cluster = new TestCluster(info);
 const { counter, kubeconfig } = await CountingPassThrough.inFrontOf(info.kubeconfig);
 let operator: BenchOperator | undefined;
+let cpu: ProcessCpu | undefined;
 try {
   const namespace = await benchNamespace(cluster);
   const driver = new PodDriver(cluster, namespace, SCHEDULE[MODE]);
@@ -548,7 +555,7 @@ try {
   const profiles = path.join(stateDir, 'cpu');
   const running = await BenchOperator.start(kubeconfig, namespace, {}, CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : []);
   operator = running;
-  const peakRss = running.samplePeakRss();
+  cpu = new ProcessCpu(new Map([...ProcessCpu.controlPlanePids(stateDir), ['operator', running.process.pid ?? 0], ['benchmark', process.pid]]));
 
   const auditLog = info.auditLog ?? '';
   const mark = async (): Promise<Mark> => ({
@@ -566,7 +573,7 @@ try {
     spec: { frequency: FREQUENCY, oaatType: 'runner', oaatItems: Array.from({ length: ITEMS }, (_, i) => `item-${String(i)}`) },
   }));
   await cluster.apply(groups, namespace);
-  const measured = await MEASURE[MODE]({ driver, closes, mark, applied, auditLog, writeProbe });
+  const measured = await MEASURE[MODE]({ driver, closes, mark, applied, auditLog, writeProbe, cpu });
   const runRequests = operatorRequests(readAudit(auditLog, measured.from.auditBytes, measured.to.auditBytes));
 
   // Idle: nothing is eligible for an hour (never-run items still run once, at once); once no
@@ -592,14 +599,14 @@ try {
   const idleRequests = operatorRequests(readAudit(auditLog, idleFrom.auditBytes));
   const metric = (name: string): Promise<number> => running.metric(name);
 
-  const memoryMiB = { rssPeak: mib(peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) };
+  const memoryMiB = { rssPeak: mib(running.peakRss()), rssIdle: mib(await metric('process_resident_memory_bytes')), heapUsedIdle: mib(await metric('nodejs_heap_size_used_bytes')) };
   const eventsDropped = await metric('oaat_events_dropped_total');
   const runsClosed = Object.fromEntries(
     [...(await running.metrics()).matchAll(/^oaat_runs_closed_total\{outcome="(\w+)"\} (\S+)$/gm)].map((match) => [match[1] ?? '', Number(match[2])]),
   );
   // The profile is written when the operator exits (SIGTERM: it shuts down cleanly).
   await running.stop();
-  const cpuProfile = CPU_PROFILE ? summarizeCpuProfile(path.join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile')) ?? '')) : undefined;
+  const cpuProfile = CPU_PROFILE ? keepCpuProfile(profiles) : undefined;
 
   console.log(JSON.stringify({
     ...measured.report,
@@ -622,6 +629,7 @@ try {
   }, null, 2));
 } finally {
   operator?.process.kill('SIGKILL');
+  cpu?.stop();
   await counter.stop();
   stopControlPlane(stateDir);
 }
