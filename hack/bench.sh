@@ -12,6 +12,7 @@ export PATH=$PWD/node_modules/.bin:$PATH
 SUITE=(
   "workqueue||bench:workqueue"
   "services||bench:services"
+  "scrape||bench:scrape"
   "liveness||bench:liveness"
   "client||bench:client"
   "burst-50||bench:operator"
@@ -19,6 +20,7 @@ SUITE=(
   "steady-1000|BENCH_MODE=steady BENCH_GROUPS=1000 BENCH_ITEMS=4|bench:operator"
   "eligible-1000|BENCH_MODE=eligible BENCH_GROUPS=1000 BENCH_FREQUENCY=50s|bench:operator"
   "burst-1000|BENCH_GROUPS=1000 BENCH_ITEMS=2 BENCH_RUNS_PER_GROUP=2|bench:operator"
+  "burst-1000-kwok64|BENCH_GROUPS=1000 BENCH_ITEMS=2 BENCH_RUNS_PER_GROUP=2 BENCH_KWOK_PARALLELISM=64|bench:operator"
   "profile-1000|BENCH_MODE=steady BENCH_GROUPS=1000 BENCH_ITEMS=4 BENCH_CPU_PROFILE=1|bench:operator"
   "restart-1000|BENCH_GROUPS=1000|bench:restart"
   "restart-5000|BENCH_GROUPS=5000 BENCH_HEAP_SNAPSHOT=1|bench:restart"
