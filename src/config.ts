@@ -205,9 +205,10 @@ export function describeSettings(): { flag: string; env: string; fallback: strin
 function readConfig(read: EnvReader): OperatorConfig {
   const config: OperatorConfig = {
     namespaces: read.list(CONFIG_ENV.namespaces),
-    // Reconciles wait on the API server, not on the CPU: 4 workers left a burst of hand-overs
-    // queued behind requests in flight (bench/REPORT.md, at scale).
-    workers: read.integer(CONFIG_ENV.workers, 16, 1),
+    // Reconciles wait on the API server, not on the CPU: with fewer workers a burst of hand-overs
+    // queues in the operator behind requests in flight, rather than in the API server's Priority
+    // and Fairness (bench/REPORT.md: 16 workers held a close 10 s at p99 in a burst of 1,000; 256, 5 ms).
+    workers: read.integer(CONFIG_ENV.workers, 256, 1),
     requeueCapMs: read.duration(CONFIG_ENV.requeueCap, 60_000),
     retryFloorMs: read.duration(CONFIG_ENV.retryFloor, 60_000),
     createGraceMs: read.duration(CONFIG_ENV.createGrace, 60_000),

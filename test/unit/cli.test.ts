@@ -24,7 +24,7 @@ describe('parseCommandLine', () => {
     const text = help.run ? '' : (help.stdout ?? '');
     expect(help).toMatchObject({ run: false, exitCode: 0 });
     for (const env of Object.values(CONFIG_ENV)) expect(text).toMatch(new RegExp(`^  ${flagOf(env)} +${env} `, 'm'));
-    expect(text).toMatch(/^ {2}--workers +OAAT_WORKERS +16 +reconciles at once/m);
+    expect(text).toMatch(/^ {2}--workers +OAAT_WORKERS +256 +reconciles at once/m);
     expect(text).toMatch(/^ {2}--pod-retention +OAAT_POD_RETENTION +12h /m);
     expect(parseCommandLine(['-h'], '1.2.3')).toEqual(help);
   });

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
   it('has production defaults when nothing is set', () => {
     expect(loadConfig({})).toEqual({
       namespaces: [],
-      workers: 16,
+      workers: 256,
       requeueCapMs: 60_000,
       statusItemsLimit: 2000,
       requestTimeoutMs: 30_000,
