@@ -3,8 +3,9 @@
  * reconcile loop cannot flood the cluster: repeats of the same event (same object, type,
  * reason and message) within the aggregation window update one Event's `count` and
  * `lastTimestamp` instead of creating new Events (client-go's EventCorrelator does the same),
- * and Events beyond a rate budget are dropped, counted in `oaat_events_dropped_total`, rather
- * than queued without bound.
+ * and Events beyond a rate budget, or beyond a bound of writes not yet answered (an API server
+ * too busy to take them at the budget's rate), are dropped, counted in
+ * `oaat_events_dropped_total` by reason, rather than queued without bound.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -34,9 +35,20 @@ export interface ApiEventRecorderOptions {
   maxEntries?: number;
   /** Says whether one more Event may be written now (a token bucket); none: every Event is written. */
   budget?: { allow(): boolean };
+  /**
+   * Event writes sent or waiting for a connection, not answered yet, at most; beyond, new Events
+   * are dropped. Default {@link DEFAULT_MAX_PENDING_EVENTS}.
+   */
+  maxPending?: number;
   /** Registers `oaat_events_dropped_total` here. */
   registry?: Registry;
 }
+
+/** Enough for a second of the default budget (50/s) waiting on a slow server; a busier one drops. */
+export const DEFAULT_MAX_PENDING_EVENTS = 64;
+
+/** Why an Event was not written: over the rate budget, or too many writes not answered yet. */
+export type EventDropReason = 'budget' | 'backlog';
 
 interface Aggregate {
   namespace: string;
@@ -51,13 +63,16 @@ export class ApiEventRecorder implements EventRecorder {
   /** Writes for one aggregation key run one after another, so a repeat never races its create. */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly instance = hostname();
-  private readonly dropped?: Counter;
+  private readonly dropped?: Counter<'reason'>;
+  /** Writes recorded and not finished (answered or failed). */
+  private writes = 0;
 
   constructor(private readonly options: ApiEventRecorderOptions) {
     if (options.registry !== undefined) {
       this.dropped = new Counter({
         name: 'oaat_events_dropped_total',
-        help: 'Events not written because the Event budget (OAAT_EVENT_QPS, OAAT_EVENT_BURST) was spent.',
+        help: 'Events not written, by reason: budget (over OAAT_EVENT_QPS / OAAT_EVENT_BURST) or backlog (too many Event writes not answered yet: the API server is slow).',
+        labelNames: ['reason'],
         registers: [options.registry],
       });
     }
@@ -65,10 +80,14 @@ export class ApiEventRecorder implements EventRecorder {
 
   record(object: KubernetesObject, type: EventType, reason: string, message: string): void {
     if (this.options.budget?.allow() === false) {
-      this.dropped?.inc();
-      this.options.logger.debug('dropped an Event: over the Event budget', { reason });
+      this.drop('budget', reason);
       return;
     }
+    if (this.writes >= (this.options.maxPending ?? DEFAULT_MAX_PENDING_EVENTS)) {
+      this.drop('backlog', reason);
+      return;
+    }
+    this.writes++;
     const uid = object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
     const key = [uid, type, reason, message].join('\u0000');
     const previous = this.pending.get(key) ?? Promise.resolve();
@@ -78,9 +97,15 @@ export class ApiEventRecorder implements EventRecorder {
         this.options.logger.warn('could not write Event', { reason, ...errorMeta(error) });
       })
       .finally(() => {
+        this.writes--;
         if (this.pending.get(key) === next) this.pending.delete(key);
       });
     this.pending.set(key, next);
+  }
+
+  private drop(why: EventDropReason, reason: string): void {
+    this.dropped?.inc({ reason: why });
+    this.options.logger.debug(why === 'budget' ? 'dropped an Event: over the Event budget' : 'dropped an Event: too many Event writes not answered yet', { reason });
   }
 
   /** Resolves once every Event recorded so far has been written (or failed). */

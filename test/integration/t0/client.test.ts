@@ -11,6 +11,7 @@ import { TokenBucketRateLimiter } from '../../../src/runtime/rate-limiter.ts';
 import { clusterAccess, connectCluster, type TestCluster } from '../../support/cluster.ts';
 import { FaultProxy } from '../../support/fault-proxy.ts';
 import { TestLogger } from '../../support/test-logger.ts';
+import { waitUntil } from '../../support/wait.ts';
 import { CONFIGMAPS } from '../../support/resource-types.ts';
 
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
   namespace = await cluster.createNamespace('client');
   ({ token } = await cluster.serviceAccountWithRole(namespace, 'client', [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ]));
 });
 
@@ -144,5 +146,24 @@ it('drops the Events beyond its budget instead of queueing them, and counts them
   await recorder.flush();
   const events = (await admin.list<CoreV1Event>(EVENTS, { namespace, fieldSelector: `involvedObject.uid=${subject.metadata?.uid ?? ''}` })).items;
   expect(events.map((event) => event.message).sort()).toEqual(['item 0 started', 'item 1 started', 'item 2 started']);
-  expect(await registry.getSingleMetricAsString('oaat_events_dropped_total')).toContain('oaat_events_dropped_total 7');
+  expect(await registry.getSingleMetricAsString('oaat_events_dropped_total')).toContain('oaat_events_dropped_total{reason="budget"} 7');
+});
+
+it('drops the Events beyond its bound of unanswered writes while the server does not answer, and counts them', async () => {
+  const subject = await admin.create(CONFIGMAPS, configMap('backlogged'));
+  const { client, proxy: slow } = await proxied();
+  slow.setRules([{ match: { method: 'POST', path: /\/events$/ }, action: { type: 'hold' } }]);
+  const registry = new Registry();
+  const recorder = new ApiEventRecorder({ client, component: 'client-test', logger: new TestLogger(), maxPending: 2, registry });
+  for (let i = 0; i < 5; i++) recorder.record(subject, 'Normal', 'RunStarted', `item ${String(i)} started`);
+  await waitUntil(() => Promise.resolve(slow.heldCount), (held) => held === 2, { what: 'two Event creates to be held', timeoutMs: 10_000 });
+  expect(await registry.getSingleMetricAsString('oaat_events_dropped_total')).toContain('oaat_events_dropped_total{reason="backlog"} 3');
+  slow.setRules([]);
+  expect(slow.releaseHeld()).toBe(2);
+  await recorder.flush();
+  // Answered: room again.
+  recorder.record(subject, 'Normal', 'RunStarted', 'item 5 started');
+  await recorder.flush();
+  const events = (await admin.list<CoreV1Event>(EVENTS, { namespace, fieldSelector: `involvedObject.uid=${subject.metadata?.uid ?? ''}` })).items;
+  expect(events.map((event) => event.message).sort()).toEqual(['item 0 started', 'item 1 started', 'item 5 started']);
 });
