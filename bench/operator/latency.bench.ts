@@ -507,6 +507,9 @@ function burstAnalysis(events: readonly AuditEvent[], handOvers: readonly HandOv
   }).length;
   return {
     operatorShareMs: latencySummary(timed.map((t) => Math.max(0, t.closed - t.ended))),
+    // Of that share, the API server's own: from the write that ended the pod to the benchmark's
+    // watch seeing it (the operator's watch sees it about then too).
+    watchDeliveryMs: latencySummary(timed.map((t) => Math.max(0, t.handOver.succeededAt - t.ended))),
     firstWave: {
       handOvers: wave.length,
       // From the first pod of the wave ended to the last one (KWOK's pace) and to the last close.
