@@ -115,6 +115,8 @@ export function buildContainer(config: OperatorConfig, credentials: CredentialSo
       fieldManager: FIELD_MANAGER,
       userAgent: FIELD_MANAGER,
       requestTimeoutMs: config.requestTimeoutMs,
+      // A request waiting for one of the lane's connections is not timed yet.
+      maxInFlight: connections,
       ...(limit && limit.qps > 0 && { rateLimiter: new TokenBucketRateLimiter<string>(limit) }),
       metrics,
       lane,

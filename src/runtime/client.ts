@@ -3,6 +3,8 @@
  * resource (built-in or custom), with the behaviour a controller needs from its client:
  *
  * - every non-watch request has a timeout (default 30 s), so one slow call never stalls a worker;
+ *   with `maxInFlight`, requests beyond it wait for their turn first, and the timeout (and any
+ *   deadline) applies from their turn: a wait for a connection is not mistaken for a slow server;
  * - a request may carry a deadline to be sent by (`sendBy`), checked after any wait in the
  *   rate limiter or for credentials, and before every retry: past it, the request fails unsent ({@link NotSentError});
  * - a client-side token bucket (QPS and burst) spreads bursts of writes;
@@ -18,6 +20,7 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, ConflictError, NotSentError } from './api-error.ts';
@@ -115,6 +118,12 @@ export interface ClientOptions {
   metrics?: RestClientMetrics;
   /** The `lane` label of this client's metrics (clients of one process share the metrics); default `run`. */
   lane?: string;
+  /**
+   * Requests (watches excluded) sent at once, at most: the connections of the access's request
+   * pool. Further requests wait for a turn, in order, before their deadline is checked and their
+   * timeout starts. None: no bound here (the pool queues them, inside their timeout).
+   */
+  maxInFlight?: number;
 }
 
 /**
@@ -180,12 +189,15 @@ export class KubeClient implements ApiClient {
   private readonly timeoutMs: number;
   private readonly maxRetriesOn429: number;
   private readonly lane: string;
+  /** Runs a request when it may be sent (see {@link ClientOptions.maxInFlight}). */
+  private readonly turn: <R>(send: () => Promise<R>) => Promise<R>;
 
   constructor(private readonly options: ClientOptions) {
     this.server = options.access.server;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxRetriesOn429 = options.maxRetriesOn429 ?? 5;
     this.lane = options.lane ?? 'run';
+    this.turn = options.maxInFlight === undefined ? (send) => send() : pLimit(options.maxInFlight);
   }
 
   get<T extends KubernetesObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
@@ -319,30 +331,7 @@ export class KubeClient implements ApiClient {
         const wait = this.options.rateLimiter.when('');
         if (wait > 0) await sleep(wait);
       }
-      // Credentials may take a while (an exec plugin): the deadline is checked after them.
-      const { headers, pool } = await this.prepare('request');
-      if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
-        throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
-      }
-      const started = performance.now();
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      let status: number;
-      let text: string;
-      let response: IncomingMessage;
-      try {
-        response = await pool.send(url, {
-          method: call.method,
-          headers: { ...headers, ...(call.contentType !== undefined && { 'content-type': call.contentType }) },
-          ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
-          signal: timeout,
-        });
-        status = response.statusCode ?? 0;
-        text = await readBody(response);
-      } catch (error) {
-        this.observe(call.method, 0, started);
-        throw this.transportError(call.method, call.path, error, timeout.aborted);
-      }
-      this.observe(call.method, status, started);
+      const { response, status, text } = await this.turn(() => this.send(call, url));
       if (status >= 200 && status < 300) return JSON.parse(text) as T;
       const error = this.statusError(call.method, call.path, response, text);
       if (status === 429 && attempt < this.maxRetriesOn429) {
@@ -350,6 +339,32 @@ export class KubeClient implements ApiClient {
         continue;
       }
       throw error;
+    }
+  }
+
+  /** One attempt of `call`: sent unless its deadline has passed, answered within the timeout. */
+  private async send(call: Call, url: string): Promise<{ response: IncomingMessage; status: number; text: string }> {
+    // Credentials may take a while (an exec plugin): the deadline is checked after them.
+    const { headers, pool } = await this.prepare('request');
+    if (call.sendBy !== undefined && Date.now() >= call.sendBy) {
+      throw new NotSentError(`${call.method} ${call.path}: not sent: its deadline ${new Date(call.sendBy).toISOString()} passed`);
+    }
+    const started = performance.now();
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const response = await pool.send(url, {
+        method: call.method,
+        headers: { ...headers, ...(call.contentType !== undefined && { 'content-type': call.contentType }) },
+        ...(call.body !== undefined && { body: JSON.stringify(call.body) }),
+        signal: timeout,
+      });
+      const status = response.statusCode ?? 0;
+      const text = await readBody(response);
+      this.observe(call.method, status, started);
+      return { response, status, text };
+    } catch (error) {
+      this.observe(call.method, 0, started);
+      throw this.transportError(call.method, call.path, error, timeout.aborted);
     }
   }
 

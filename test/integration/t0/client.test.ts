@@ -107,6 +107,19 @@ it('times out a request that gets no answer, as an ApiError with status 0', asyn
   await expect(client.list(CONFIGMAPS, { namespace })).resolves.toMatchObject({ items: expect.any(Array) as unknown });
 });
 
+it('with maxInFlight, sends requests one turn at a time and times each from its turn, not from its wait', async () => {
+  proxy = await FaultProxy.start(cluster.info, { seed: 3 });
+  const client = new KubeClient({ access: clusterAccess(proxy.kubeConfig(token)), requestTimeoutMs: 500, maxInFlight: 1 });
+  proxy.setRules([{ match: { method: 'GET' }, action: { type: 'delay', ms: 300 } }]);
+  // Three reads of 300 ms each, one at a time: the last is answered about 900 ms after the
+  // first was asked for, beyond the 500 ms timeout, and none times out.
+  const reads = await Promise.all(['a', 'b', 'c'].map((name) => failure(client.get(CONFIGMAPS, namespace, name))));
+  expect(reads.map((error) => error.status)).toEqual([404, 404, 404]);
+  const arrivals = proxy.events.filter((event) => event.method === 'GET').map((event) => event.time);
+  expect(arrivals).toHaveLength(3);
+  for (let i = 1; i < arrivals.length; i++) expect((arrivals[i] ?? 0) - (arrivals[i - 1] ?? 0)).toBeGreaterThanOrEqual(250);
+});
+
 it('spaces requests by its token bucket', async () => {
   const limited = new KubeClient({ access: clusterAccess(cluster.kubeConfig), rateLimiter: new TokenBucketRateLimiter<string>({ qps: 5, burst: 2 }) });
   const started = Date.now();
