@@ -120,17 +120,31 @@ try {
   });
   let succeeded = 0;
   const told = new Set<string>();
-  const pods = await client.list<V1Pod>(PODS, { namespace });
+  const saw = (pod: V1Pod): void => {
+    const name = pod.metadata?.name ?? '';
+    if (pod.status?.phase === 'Running' && !told.has(name)) {
+      told.add(name);
+      void tellToSucceed(client, namespace, name);
+    }
+    if (pod.status?.phase === 'Succeeded' && !told.has(`${name}/done`)) {
+      told.add(`${name}/done`);
+      succeeded++;
+    }
+  };
+  // List, then watch; again whenever the watch ends: kube-apiserver ends a watch that falls
+  // behind (5,000 pods created within a minute, each updated by KWOK), and a pod missed there
+  // would never be told to succeed.
   void (async () => {
-    for await (const { object: pod } of client.watch<V1Pod>(PODS, { namespace, resourceVersion: pods.metadata.resourceVersion ?? '', timeoutSeconds: 3600 }, watching.signal)) {
-      const name = pod.metadata?.name ?? '';
-      if (pod.status?.phase === 'Running' && !told.has(name)) {
-        told.add(name);
-        void tellToSucceed(client, namespace, name);
-      }
-      if (pod.status?.phase === 'Succeeded' && !told.has(`${name}/done`)) {
-        told.add(`${name}/done`);
-        succeeded++;
+    while (!watching.signal.aborted) {
+      try {
+        const pods = await client.list<V1Pod>(PODS, { namespace });
+        for (const pod of pods.items) saw(pod);
+        const events = client.watch<V1Pod>(PODS, { namespace, resourceVersion: pods.metadata.resourceVersion ?? '', timeoutSeconds: 3600 }, watching.signal);
+        for await (const { object: pod } of events) saw(pod);
+      } catch (error) {
+        // The watch ends quietly when aborted; a failure is the server's or the connection's.
+        console.error(`benchmark: pod watch failed, listing again: ${String(error)}`);
+        await sleep(1_000);
       }
     }
   })();
