@@ -74,9 +74,9 @@ export const FAULTS: Record<FaultKind, FaultAction> = {
     leader?.proxy.setRules([]);
     return `${leader?.name ?? '?'} could not renew`;
   },
-  'restart-apiserver': (episode) => {
-    episode.world.restartApiserver();
-    return Promise.resolve('kube-apiserver restarted');
+  'restart-apiserver': async (episode) => {
+    await episode.world.restartApiserver();
+    return 'kube-apiserver restarted';
   },
   'pause-etcd': async (episode, fault) => {
     await episode.world.pauseEtcd(Math.min(fault.durationMs, episode.profile.serverRequestTimeoutMs / 2));

@@ -43,6 +43,9 @@ export function hashOf(text: string): number {
 
 /** The control plane of a chaos run and the operator's identity on it. */
 export class ChaosCluster {
+  /** Resolves when etcd runs: at once, unless {@link pauseEtcd} has stopped it. */
+  private etcdRunning: Promise<void> = Promise.resolve();
+
   private constructor(
     readonly stateDir: string,
     readonly info: ControlPlaneInfo,
@@ -73,8 +76,13 @@ export class ChaosCluster {
     return new ChaosCluster(stateDir, info, cluster, request.status?.token ?? '');
   }
 
-  /** SIGKILLs kube-apiserver and starts it again on the same port (hack/control-plane.sh). */
-  restartApiserver(): void {
+  /**
+   * SIGKILLs kube-apiserver and starts it again on the same port (hack/control-plane.sh), once
+   * etcd is not paused: a kube-apiserver started while etcd is stopped gives up after 20 s and
+   * exits, and this plane has no kubelet to start it again (seed 9106 lost its plane so).
+   */
+  async restartApiserver(): Promise<void> {
+    await this.etcdRunning;
     const result = spawnSync('bash', [path.join(REPO_ROOT, 'hack', 'control-plane.sh'), 'restart-apiserver'], {
       env: { ...process.env, CP_STATE_DIR: this.stateDir },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -86,11 +94,16 @@ export class ChaosCluster {
   /** Stops etcd (SIGSTOP) for `ms`, then lets it go on (SIGCONT). */
   async pauseEtcd(ms: number): Promise<void> {
     const pid = Number(readFileSync(path.join(this.stateDir, 'etcd.pid'), 'utf8').split(' ')[0]);
+    let resumed = (): void => undefined;
+    this.etcdRunning = new Promise((resolve) => {
+      resumed = resolve;
+    });
     process.kill(pid, 'SIGSTOP');
     try {
       await sleep(ms);
     } finally {
       process.kill(pid, 'SIGCONT');
+      resumed();
     }
   }
 
