@@ -79,12 +79,13 @@ export class ApiEventRecorder implements EventRecorder {
   }
 
   record(object: KubernetesObject, type: EventType, reason: string, message: string): void {
-    if (this.options.budget?.allow() === false) {
-      this.drop('budget', reason);
-      return;
-    }
+    // The backlog first: an Event it drops must not spend a token of the budget.
     if (this.writes >= (this.options.maxPending ?? DEFAULT_MAX_PENDING_EVENTS)) {
       this.drop('backlog', reason);
+      return;
+    }
+    if (this.options.budget?.allow() === false) {
+      this.drop('budget', reason);
       return;
     }
     this.writes++;
